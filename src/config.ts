@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Everything the bootstrap reads from its environment, read once, in one place. */
+export interface RuntimeConfig {
+  /** host:port of the Runtime API. */
+  runtimeApi: string;
+  taskRoot: string;
+  /** The front controller, absolute. */
+  handlerPath: string;
+  /** The handler's folder: nothing outside it is ever served or executed. */
+  documentRoot: string;
+  phpCgiBinary: string;
+  phpMode: 'cgi' | 'fastcgi';
+  /** How long before Lambda's deadline a still-running PHP is stopped, so the caller gets a 504. */
+  deadlineMarginMs: number;
+  /** The function's own environment, as PHP should see it (getenv, $_ENV, $_SERVER). */
+  functionEnv: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly errorType: string) {
+    super(message);
+  }
+}
+
+const LAYER_PHP_CGI = '/opt/bin/php-cgi';
+
+export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
+  if (!runtimeApi) {
+    throw new ConfigError('AWS_LAMBDA_RUNTIME_API is not set: the bootstrap must be started by Lambda or the local emulator', 'Runtime.InvalidEnvironment');
+  }
+  const taskRoot = path.resolve(env.LAMBDA_TASK_ROOT || '/var/task');
+  const handler = env._HANDLER || 'index.php';
+  const handlerPath = path.resolve(taskRoot, handler);
+  if (!handlerPath.startsWith(taskRoot + path.sep)) {
+    throw new ConfigError(`_HANDLER '${handler}' points outside LAMBDA_TASK_ROOT (${taskRoot})`, 'Runtime.NoSuchHandler');
+  }
+  const mode = env.PHP_CGI_MODE || 'fastcgi';
+  if (mode !== 'cgi' && mode !== 'fastcgi') {
+    throw new ConfigError(`PHP_CGI_MODE must be 'cgi' or 'fastcgi', not '${mode}'`, 'Runtime.InvalidEnvironment');
+  }
+  const margin = Number(env.PHP_DEADLINE_MARGIN_MS ?? 300);
+  if (!Number.isFinite(margin) || margin < 0) {
+    throw new ConfigError(`PHP_DEADLINE_MARGIN_MS must be a number of milliseconds, not '${env.PHP_DEADLINE_MARGIN_MS}'`, 'Runtime.InvalidEnvironment');
+  }
+  const functionEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) functionEnv[name] = value;
+  return {
+    runtimeApi,
+    taskRoot,
+    handlerPath,
+    documentRoot: path.dirname(handlerPath),
+    phpCgiBinary: env.PHP_CGI_BINARY || (existsSync(LAYER_PHP_CGI) ? LAYER_PHP_CGI : 'php-cgi'),
+    phpMode: mode,
+    deadlineMarginMs: margin,
+    functionEnv,
+  };
+}
