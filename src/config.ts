@@ -18,8 +18,13 @@ export interface RuntimeConfig {
   functionEnv: Record<string, string>;
 }
 
+/** A problem a user must fix in the function's settings or code; `errorType` goes to Lambda. */
 export class ConfigError extends Error {
-  constructor(message: string, readonly errorType: string) {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly errorType: string,
+  ) {
     super(message);
   }
 }

@@ -1,0 +1,139 @@
+import type { HttpRequest } from '../http/http-message.ts';
+import type { Invocation } from '../runtime-api/invocation.ts';
+
+export const SERVER_SOFTWARE = 'lambda-php';
+
+export interface CgiScript {
+  scriptFilename: string;
+  scriptName: string;
+  pathInfo: string;
+}
+
+export interface CgiEnvironmentInput {
+  request: HttpRequest;
+  script: CgiScript;
+  documentRoot: string;
+  invocation: Invocation;
+  /** The function's own environment: PHP sees it through getenv(), $_ENV and $_SERVER. */
+  functionEnv: Readonly<Record<string, string>>;
+}
+
+// RFC 7230 token characters: a header name with anything else cannot be a real header.
+const TOKEN = /^[!#$%&'*+\-.^`|~0-9A-Za-z]+$/;
+
+/**
+ * Builds the RFC 3875 environment PHP expects, in three layers so that request data can never
+ * override what the function or the runtime set: request headers (HTTP_*) first, then the
+ * function's environment, then the CGI meta-variables.
+ */
+export function buildCgiEnvironment({ request, script, documentRoot, invocation, functionEnv }: CgiEnvironmentInput): Record<string, string> {
+  const env: Record<string, string> = {};
+
+  for (const [name, values] of request.headers) {
+    const variable = headerVariable(name);
+    if (variable === undefined) continue;
+    env[variable] = values.join(name === 'cookie' ? '; ' : ', ');
+  }
+
+  Object.assign(env, functionEnv);
+
+  const forwardedProto = firstValue(request, 'x-forwarded-proto')?.toLowerCase();
+  const https = forwardedProto === 'https';
+  const { serverName, serverPort } = serverAddress(request, https);
+  const query = request.rawQueryString;
+
+  env.GATEWAY_INTERFACE = 'CGI/1.1';
+  env.SERVER_SOFTWARE = SERVER_SOFTWARE;
+  env.SERVER_PROTOCOL = request.protocol;
+  env.SERVER_NAME = serverName;
+  env.SERVER_PORT = serverPort;
+  env.REQUEST_METHOD = request.method;
+  env.REQUEST_URI = query === '' ? request.path : `${request.path}?${query}`;
+  env.QUERY_STRING = query;
+  env.DOCUMENT_ROOT = documentRoot;
+  env.SCRIPT_FILENAME = script.scriptFilename;
+  env.SCRIPT_NAME = script.scriptName;
+  env.REMOTE_ADDR = remoteAddress(request);
+  env.REQUEST_SCHEME = https ? 'https' : 'http';
+  env.REDIRECT_STATUS = '200';
+  if (https) env.HTTPS = 'on';
+  else delete env.HTTPS;
+  if (script.pathInfo !== '') {
+    env.PATH_INFO = script.pathInfo;
+    env.PATH_TRANSLATED = documentRoot + script.pathInfo;
+  } else {
+    delete env.PATH_INFO;
+    delete env.PATH_TRANSLATED;
+  }
+
+  // PHP reads the body only up to CONTENT_LENGTH, so it is the body's real size, whatever the
+  // client claimed; the claimed headers themselves are not repeated as HTTP_CONTENT_*.
+  const contentType = firstValue(request, 'content-type');
+  if (contentType !== undefined) env.CONTENT_TYPE = contentType;
+  else delete env.CONTENT_TYPE;
+  if (request.body.length > 0 || contentType !== undefined) env.CONTENT_LENGTH = String(request.body.length);
+  else delete env.CONTENT_LENGTH;
+
+  env.LAMBDA_REQUEST_ID = invocation.requestId;
+  env.LAMBDA_INVOCATION_CONTEXT = JSON.stringify({
+    awsRequestId: invocation.requestId,
+    invokedFunctionArn: invocation.invokedFunctionArn,
+    deadlineMs: invocation.deadlineMs,
+    traceId: invocation.traceId ?? null,
+    clientContext: parseJsonOrNull(invocation.clientContext),
+    identity: parseJsonOrNull(invocation.cognitoIdentity),
+  });
+  env.LAMBDA_REQUEST_CONTEXT = JSON.stringify(request.requestContext ?? null);
+  // Lambda sets _X_AMZN_TRACE_ID only for its managed runtimes; X-Ray SDKs for PHP read it.
+  if (invocation.traceId !== undefined) env._X_AMZN_TRACE_ID = invocation.traceId;
+  else delete env._X_AMZN_TRACE_ID;
+
+  return env;
+}
+
+/**
+ * `Content-Type` → undefined (it is CONTENT_TYPE), `X-Foo` → HTTP_X_FOO. Dropped:
+ * - `Proxy`, which would become HTTP_PROXY and redirect PHP's outgoing HTTP (httpoxy, CVE-2016-5385);
+ * - names with '_', which would collide with their '-' twin (`X_Forwarded_For` vs
+ *   `X-Forwarded-For`) and let a client spoof a header a proxy vouches for, as nginx does by default;
+ * - names that are not RFC 7230 tokens.
+ */
+function headerVariable(name: string): string | undefined {
+  if (name === 'proxy' || name === 'content-type' || name === 'content-length') return undefined;
+  if (name.includes('_') || !TOKEN.test(name)) return undefined;
+  return 'HTTP_' + name.toUpperCase().replaceAll('-', '_');
+}
+
+function firstValue(request: HttpRequest, name: string): string | undefined {
+  return request.headers.get(name)?.[0];
+}
+
+function serverAddress(request: HttpRequest, https: boolean): { serverName: string; serverPort: string } {
+  const host = firstValue(request, 'host') ?? '';
+  // Bracketed IPv6 hosts ('[::1]:8080') carry colons of their own.
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
+  const serverName = match?.[1] || 'localhost';
+  const forwardedPort = firstValue(request, 'x-forwarded-port');
+  const serverPort = forwardedPort ?? match?.[2] ?? (https ? '443' : '80');
+  return { serverName, serverPort };
+}
+
+/**
+ * The event's own source IP when it has one (API Gateway, Function URLs); an ALB event has none,
+ * and the ALB appends the address it saw as the last X-Forwarded-For entry.
+ */
+function remoteAddress(request: HttpRequest): string {
+  if (request.sourceIp) return request.sourceIp;
+  const forwardedFor = request.headers.get('x-forwarded-for')?.join(',');
+  const last = forwardedFor?.split(',').map((s) => s.trim()).filter(Boolean).at(-1);
+  return last ?? '127.0.0.1';
+}
+
+function parseJsonOrNull(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from './php-executor.ts';
+import { LineSplitter } from './stderr-lines.ts';
+
+export interface CgiExecutorOptions {
+  phpCgiBinary: string;
+}
+
+/**
+ * `PHP_CGI_MODE=cgi`: one php-cgi process per request, as a web server runs CGI. Nothing survives
+ * between invocations, which makes it the simplest and most isolated mode, at the cost of a
+ * process start (and a cold OPcache) every time.
+ */
+export class CgiExecutor implements PhpExecutor {
+  constructor(private readonly options: CgiExecutorOptions) {}
+
+  async start(): Promise<void> {
+    // Prove at init that the binary runs (a missing library fails here, not on the first request).
+    const output = await runOnce(this.options.phpCgiBinary, ['-v']);
+    if (!/^PHP \d/.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
+  }
+
+  execute(request: PhpRequest): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      // detached: php-cgi may start children of its own (proc_open, exec); a deadline kills the group.
+      const child = spawn(this.options.phpCgiBinary, [], { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const stdout: Buffer[] = [];
+      const stderr = new LineSplitter(request.log);
+      let timedOut = false;
+
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(child.pid);
+      }, Math.max(0, request.deadline - Date.now()));
+
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      // PHP may exit without reading its whole body (a script that ignores php://input): not an error.
+      child.stdin.on('error', () => {});
+      child.stdin.end(request.body);
+
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new PhpCrashError(`cannot run ${this.options.phpCgiBinary}: ${error.message}`));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        stderr.flush();
+        if (timedOut) return reject(new PhpTimeoutError('php-cgi was still running at the deadline and was killed'));
+        const output = Buffer.concat(stdout);
+        // A fatal error still produces a complete answer ("Status: 500") with exit code 255:
+        // whether the output is usable is the response parser's call, not the exit code's.
+        if (output.length > 0) return resolve(output);
+        reject(new PhpCrashError(`php-cgi exited (${signal ? `signal ${signal}` : `code ${code}`}) without writing a response`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {}
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function runOnce(binary: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => out.push(c));
+    child.on('error', (error) => reject(new Error(`cannot run php-cgi at ${binary}: ${error.message}`)));
+    child.on('close', (code) => {
+      const text = Buffer.concat(out).toString();
+      if (code === 0) resolve(text);
+      else reject(new Error(`${binary} ${args.join(' ')} exited with code ${code}: ${text.slice(0, 500)}`));
+    });
+  });
+}

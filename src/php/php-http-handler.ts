@@ -1,0 +1,62 @@
+import { buildCgiEnvironment } from '../cgi/cgi-environment.ts';
+import { InvalidCgiResponseError, parseCgiResponse } from '../cgi/cgi-response-parser.ts';
+import { PhpCrashError, PhpTimeoutError, type PhpExecutor } from '../cgi/php-executor.ts';
+import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
+import type { DocumentRootRouter } from '../router/document-root-router.ts';
+import type { Invocation } from '../runtime-api/invocation.ts';
+import { serveStaticFile } from './static-file.ts';
+
+export interface PhpHttpHandlerOptions {
+  router: DocumentRootRouter;
+  executor: PhpExecutor;
+  documentRoot: string;
+  functionEnv: Readonly<Record<string, string>>;
+  /** PHP is stopped this long before Lambda's deadline, so that the caller still gets a 504. */
+  deadlineMarginMs: number;
+}
+
+export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN', message: string) => void;
+
+/**
+ * Answers one HTTP request from the document root: a static file directly, a script through PHP.
+ * Whatever PHP does (dies, hangs, writes garbage), the caller gets an HTTP answer and the log says why.
+ */
+export class PhpHttpHandler {
+  constructor(private readonly options: PhpHttpHandlerOptions) {}
+
+  async handle(request: HttpRequest, invocation: Invocation, log: InvocationLog): Promise<HttpResponse> {
+    const route = this.options.router.route(request.path);
+    if (route.kind === 'static') return serveStaticFile(request, route.filePath);
+
+    const env = buildCgiEnvironment({
+      request,
+      script: route,
+      documentRoot: this.options.documentRoot,
+      invocation,
+      functionEnv: this.options.functionEnv,
+    });
+    const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
+    try {
+      const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
+      return parseCgiResponse(output);
+    } catch (error) {
+      if (error instanceof PhpTimeoutError) {
+        log('ERROR', `PHP did not answer ${route.scriptName} before the invocation's deadline (less ${this.options.deadlineMarginMs} ms): it was stopped and the caller got 504`);
+        return errorResponse(504, 'Gateway Timeout');
+      }
+      if (error instanceof PhpCrashError || error instanceof InvalidCgiResponseError) {
+        log('ERROR', `PHP gave no valid answer for ${route.scriptName}: ${error.message}; the caller got 502`);
+        return errorResponse(502, 'Bad Gateway');
+      }
+      throw error;
+    }
+  }
+}
+
+function errorResponse(statusCode: number, reason: string): HttpResponse {
+  return {
+    statusCode,
+    headers: new Map([['content-type', ['text/plain; charset=utf-8']]]),
+    body: Buffer.from(`${statusCode} ${reason}\n`),
+  };
+}

@@ -1,0 +1,136 @@
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+
+/** Where a request path leads inside the document root. */
+export type Route =
+  | { kind: 'static'; filePath: string }
+  | {
+      kind: 'script';
+      /** Absolute path of the PHP file to run. */
+      scriptFilename: string;
+      /** URL path of that file, from the document root ('/sub/other.php'). */
+      scriptName: string;
+      /** Decoded rest of the path after the script ('/extra'), '' when there is none. */
+      pathInfo: string;
+    };
+
+/**
+ * Maps URL paths onto the document root the way a PHP developer expects from Apache or nginx with
+ * a front controller: an existing `.php` file runs (with PATH_INFO split off), an existing static
+ * file is served, a folder uses its `index.php`, and everything else goes to the front controller.
+ *
+ * Safety rules, each of which sends the request to the front controller rather than to the file:
+ * nothing resolves outside the document root (dot segments are removed before the lookup and every
+ * hit is checked again after symlinks are resolved), no path segment starting with '.' is looked up
+ * (dotfiles such as .env, dot-folders such as .git), and only `.php` files ever run as PHP.
+ */
+export class DocumentRootRouter {
+  readonly #root: string;
+  readonly #frontController: Route;
+
+  constructor(documentRoot: string, frontControllerPath: string) {
+    this.#root = realpathSync(documentRoot);
+    const front = path.resolve(this.#root, path.relative(documentRoot, frontControllerPath));
+    this.#frontController = {
+      kind: 'script',
+      scriptFilename: front,
+      scriptName: '/' + path.relative(this.#root, front).split(path.sep).join('/'),
+      pathInfo: '',
+    };
+  }
+
+  /** The document root with symlinks resolved: SCRIPT_FILENAME and DOCUMENT_ROOT agree on it. */
+  get documentRoot(): string {
+    return this.#root;
+  }
+
+  get frontController(): Route {
+    return this.#frontController;
+  }
+
+  route(encodedPath: string): Route {
+    const segments = decodedSegments(encodedPath);
+    if (segments === undefined || segments.some((s) => s.startsWith('.'))) return this.#frontController;
+
+    let current = this.#root;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      current = path.join(current, segment);
+      const stats = statOrUndefined(current);
+      if (stats === undefined) return this.#frontController;
+      if (stats.isDirectory()) continue;
+      if (!stats.isFile() || !this.#isInside(current)) return this.#frontController;
+
+      const urlPath = '/' + segments.slice(0, i + 1).join('/');
+      if (isPhpFile(segment)) {
+        const rest = segments.slice(i + 1);
+        const pathInfo = rest.length > 0 ? '/' + rest.join('/') : trailingSlash(encodedPath, i === segments.length - 1);
+        return { kind: 'script', scriptFilename: current, scriptName: urlPath, pathInfo };
+      }
+      // A static file followed by more path ('/style.css/x') is not that file.
+      return i === segments.length - 1 ? { kind: 'static', filePath: current } : this.#frontController;
+    }
+
+    // The path names a folder (or the root): its index.php, if it has one.
+    const index = path.join(current, 'index.php');
+    const stats = statOrUndefined(index);
+    if (stats?.isFile() && this.#isInside(index)) {
+      const folder = segments.length > 0 ? '/' + segments.join('/') : '';
+      return { kind: 'script', scriptFilename: index, scriptName: `${folder}/index.php`, pathInfo: '' };
+    }
+    return this.#frontController;
+  }
+
+  /** Symlinks may point anywhere: the real location must still be inside the document root. */
+  #isInside(filePath: string): boolean {
+    try {
+      const real = realpathSync(filePath);
+      return real === this.#root || real.startsWith(this.#root + path.sep);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Percent-decodes each segment once and removes dot segments (RFC 3986 §5.2.4), so that '..' can
+ * never climb above the root, whatever its encoding ('%2e%2e', '..%2f'). A segment that decodes to
+ * something containing '/', '\0' or '..' is refused: no file can be reached that way legitimately.
+ */
+function decodedSegments(encodedPath: string): string[] | undefined {
+  const out: string[] = [];
+  for (const raw of encodedPath.split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (segment.includes('/') || segment.includes('\0') || segment.includes('\\')) return undefined;
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      out.pop();
+      continue;
+    }
+    out.push(segment);
+  }
+  return out;
+}
+
+/** '/script.php/' keeps its trailing slash as PATH_INFO '/', as Apache does. */
+function trailingSlash(encodedPath: string, isLast: boolean): string {
+  return isLast && encodedPath.endsWith('/') ? '/' : '';
+}
+
+function isPhpFile(name: string): boolean {
+  // Case-insensitive so that 'INDEX.PHP' runs rather than being served as source code.
+  return name.toLowerCase().endsWith('.php') && name.length > 4;
+}
+
+function statOrUndefined(filePath: string): Stats | undefined {
+  try {
+    return statSync(filePath);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import { ResponseTooLargeError, type RuntimeApiClient } from '../runtime-api/runtime-api-client.ts';
+import type { LambdaError } from '../runtime-api/invocation.ts';
+import type { InvocationHandler } from './invocation-handler.ts';
+import type { RuntimeLog } from './runtime-log.ts';
+
+/**
+ * The custom-runtime loop: every invocation gets exactly one answer (a response or an error), and
+ * nothing an invocation does stops the loop. Only the Runtime API itself can end it (a fatal error
+ * thrown by the client), which is the process's cue to exit.
+ */
+export async function runLoop(client: RuntimeApiClient, handle: InvocationHandler, log: RuntimeLog): Promise<never> {
+  for (;;) {
+    const invocation = await client.nextInvocation();
+    const { requestId } = invocation;
+    let payload: string;
+    try {
+      payload = JSON.stringify(await handle(invocation));
+    } catch (error) {
+      const lambdaError = toLambdaError(error);
+      log.write(requestId, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
+      await client.postInvocationError(requestId, lambdaError);
+      // A broken sandbox (PHP cannot start) must not keep answering errors: exiting makes Lambda
+      // start a fresh one.
+      if ((error as { fatal?: unknown }).fatal === true) throw error;
+      continue;
+    }
+    try {
+      await client.postInvocationResponse(requestId, payload);
+    } catch (error) {
+      if (!(error instanceof ResponseTooLargeError)) throw error;
+      const message = `the response is ${Buffer.byteLength(payload)} bytes, over Lambda's 6 MB limit for a synchronous response (binary bodies grow by a third in base64)`;
+      log.write(requestId, 'ERROR', message);
+      await client.postInvocationError(requestId, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: message, stackTrace: [] });
+    }
+  }
+}
+
+export function toLambdaError(error: unknown): LambdaError {
+  const errorType = (error as { errorType?: unknown }).errorType;
+  return {
+    errorType: typeof errorType === 'string' ? errorType : `Runtime.${(error as Error).name ?? 'Error'}`,
+    errorMessage: error instanceof Error ? error.message : String(error),
+    stackTrace: [],
+  };
+}
