@@ -18,8 +18,9 @@ export interface CgiEnvironmentInput {
   functionEnv: Readonly<Record<string, string>>;
 }
 
-// RFC 7230 token characters: a header name with anything else cannot be a real header.
-const TOKEN = /^[!#$%&'*+\-.^`|~0-9A-Za-z]+$/;
+// Stricter than RFC 7230 tokens on purpose: only names that map to a variable name PHP and shells
+// accept ('X.Foo' would become HTTP_X.FOO, which Apache and nginx also drop).
+const HEADER_NAME = /^[0-9A-Za-z-]+$/;
 
 /**
  * Builds the RFC 3875 environment PHP expects, in three layers so that request data can never
@@ -37,7 +38,8 @@ export function buildCgiEnvironment({ request, script, documentRoot, invocation,
 
   Object.assign(env, functionEnv);
 
-  const forwardedProto = firstValue(request, 'x-forwarded-proto')?.toLowerCase();
+  // A chain of proxies may list several protocols: the first is the one the client used.
+  const forwardedProto = firstValue(request, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   const https = forwardedProto === 'https';
   const { serverName, serverPort } = serverAddress(request, https);
   const query = request.rawQueryString;
@@ -96,11 +98,11 @@ export function buildCgiEnvironment({ request, script, documentRoot, invocation,
  * - `Proxy`, which would become HTTP_PROXY and redirect PHP's outgoing HTTP (httpoxy, CVE-2016-5385);
  * - names with '_', which would collide with their '-' twin (`X_Forwarded_For` vs
  *   `X-Forwarded-For`) and let a client spoof a header a proxy vouches for, as nginx does by default;
- * - names that are not RFC 7230 tokens.
+ * - names with anything but letters, digits and '-'.
  */
 function headerVariable(name: string): string | undefined {
   if (name === 'proxy' || name === 'content-type' || name === 'content-length') return undefined;
-  if (name.includes('_') || !TOKEN.test(name)) return undefined;
+  if (!HEADER_NAME.test(name)) return undefined;
   return 'HTTP_' + name.toUpperCase().replaceAll('-', '_');
 }
 
@@ -113,7 +115,7 @@ function serverAddress(request: HttpRequest, https: boolean): { serverName: stri
   // Bracketed IPv6 hosts ('[::1]:8080') carry colons of their own.
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
   const serverName = match?.[1] || 'localhost';
-  const forwardedPort = firstValue(request, 'x-forwarded-port');
+  const forwardedPort = firstValue(request, 'x-forwarded-port')?.match(/^\d{1,5}$/)?.[0];
   const serverPort = forwardedPort ?? match?.[2] ?? (https ? '443' : '80');
   return { serverName, serverPort };
 }

@@ -2,6 +2,11 @@ import { spawn } from 'node:child_process';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from './php-executor.ts';
 import { LineSplitter } from './stderr-lines.ts';
 
+// setTimeout() cannot wait longer than 2^31-1 ms: a longer delay (an invocation without a deadline
+// is Number.MAX_SAFE_INTEGER) fires after 1 ms instead, which would kill every request at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const EXIT_GRACE_MS = 100;
+
 export interface CgiExecutorOptions {
   phpCgiBinary: string;
 }
@@ -31,7 +36,7 @@ export class CgiExecutor implements PhpExecutor {
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup(child.pid);
-      }, Math.max(0, request.deadline - Date.now()));
+      }, Math.min(MAX_TIMER_MS, Math.max(0, request.deadline - Date.now())));
 
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -43,8 +48,20 @@ export class CgiExecutor implements PhpExecutor {
         clearTimeout(timer);
         reject(new PhpCrashError(`cannot run ${this.options.phpCgiBinary}: ${error.message}`));
       });
+      // 'close' waits for every holder of php-cgi's stdout: a background process PHP started
+      // (`exec('cmd &')`) would hold the answer hostage until the deadline. Once php-cgi itself has
+      // exited, its output is complete; a short grace lets the pipes drain, then the group goes.
+      let exitTimer: NodeJS.Timeout | undefined;
+      child.on('exit', () => {
+        exitTimer = setTimeout(() => {
+          killGroup(child.pid);
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, EXIT_GRACE_MS);
+      });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        clearTimeout(exitTimer);
         stderr.flush();
         if (timedOut) return reject(new PhpTimeoutError('php-cgi was still running at the deadline and was killed'));
         const output = Buffer.concat(stdout);

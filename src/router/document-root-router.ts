@@ -67,8 +67,10 @@ export class DocumentRootRouter {
         const pathInfo = rest.length > 0 ? '/' + rest.join('/') : trailingSlash(encodedPath, i === segments.length - 1);
         return { kind: 'script', scriptFilename: current, scriptName: urlPath, pathInfo };
       }
-      // A static file followed by more path ('/style.css/x') is not that file.
-      return i === segments.length - 1 ? { kind: 'static', filePath: current } : this.#frontController;
+      // A static file followed by more path ('/style.css/x', '/style.css/') is not that file, and
+      // PHP sources under other extensions are never handed out as text.
+      const isLast = i === segments.length - 1 && !encodedPath.endsWith('/');
+      return isLast && !isPhpSource(segment) ? { kind: 'static', filePath: current } : this.#frontController;
     }
 
     // The path names a folder (or the root): its index.php, if it has one.
@@ -125,6 +127,13 @@ function trailingSlash(encodedPath: string, isLast: boolean): string {
 function isPhpFile(name: string): boolean {
   // Case-insensitive so that 'INDEX.PHP' runs rather than being served as source code.
   return name.toLowerCase().endsWith('.php') && name.length > 4;
+}
+
+/** Extensions that hold PHP code but never run here: serving them would publish source and secrets. */
+const PHP_SOURCE = /\.(phtml|php\d|phps|phar|inc)$/i;
+
+function isPhpSource(name: string): boolean {
+  return PHP_SOURCE.test(name);
 }
 
 function statOrUndefined(filePath: string): Stats | undefined {

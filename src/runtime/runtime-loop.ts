@@ -21,7 +21,7 @@ export async function runLoop(client: RuntimeApiClient, handle: InvocationHandle
       await client.postInvocationError(requestId, lambdaError);
       // A broken sandbox (PHP cannot start) must not keep answering errors: exiting makes Lambda
       // start a fresh one.
-      if ((error as { fatal?: unknown }).fatal === true) throw error;
+      if ((error as { fatal?: unknown } | null | undefined)?.fatal === true) throw error;
       continue;
     }
     try {
@@ -36,9 +36,10 @@ export async function runLoop(client: RuntimeApiClient, handle: InvocationHandle
 }
 
 export function toLambdaError(error: unknown): LambdaError {
-  const errorType = (error as { errorType?: unknown }).errorType;
+  // `throw null` / `throw undefined` must not make this throw (and end the loop) in turn.
+  const errorType = (error as { errorType?: unknown } | null | undefined)?.errorType;
   return {
-    errorType: typeof errorType === 'string' ? errorType : `Runtime.${(error as Error).name ?? 'Error'}`,
+    errorType: typeof errorType === 'string' ? errorType : `Runtime.${(error as Error | null | undefined)?.name ?? 'Error'}`,
     errorMessage: error instanceof Error ? error.message : String(error),
     stackTrace: [],
   };

@@ -1,0 +1,185 @@
+import net from 'node:net';
+import { LineSplitter } from '../stderr-lines.ts';
+import { PhpCrashError } from '../php-executor.ts';
+import {
+  decodeEndRequest,
+  encodeBeginRequest,
+  encodeParams,
+  encodeStdin,
+  KEEP_CONN,
+  RecordParser,
+  RecordType,
+  Role,
+  type EndRequestBody,
+} from './fastcgi-codec.ts';
+
+/** One request at a time on the connection, so the id never needs to vary (0 is reserved). */
+const REQUEST_ID = 1;
+/** Consecutive records go out in one writev of up to about this size (a hello world: one syscall). */
+const WRITE_BATCH_BYTES = 128 * 1024;
+
+export interface FastCgiRequest {
+  params: Record<string, string>;
+  body: Buffer;
+  /** Receives each line of the request's STDERR stream (error_log, PHP warnings). */
+  log: (line: string) => void;
+}
+
+export interface FastCgiResponse extends EndRequestBody {
+  /** The STDOUT stream: for php-cgi, CGI headers, a blank line, then the body. */
+  stdout: Buffer;
+}
+
+interface ActiveRequest {
+  stdout: Buffer[];
+  stderr: LineSplitter;
+  resolve: (response: FastCgiResponse) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A keep-alive FastCGI connection to a Responder over a Unix socket, carrying one request at a
+ * time. It never retries: once a request's records have been written, PHP may have acted on
+ * them, so a broken connection fails that request (PhpCrashError) and the connection for good.
+ */
+export class FastCgiConnection {
+  readonly #socket: net.Socket;
+  readonly #parser = new RecordParser();
+  #active: ActiveRequest | undefined;
+  #closed = false;
+  #lastError: Error | undefined;
+
+  static connect(socketPath: string): Promise<FastCgiConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new FastCgiConnection(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => {
+      this.#lastError = error;
+    });
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** False once either side closed the connection or it failed. */
+  get isOpen(): boolean {
+    return !this.#closed && !this.#socket.destroyed && !this.#socket.readableEnded;
+  }
+
+  get busy(): boolean {
+    return this.#active !== undefined;
+  }
+
+  request(request: FastCgiRequest): Promise<FastCgiResponse> {
+    if (this.#active) return Promise.reject(new Error('FastCgiConnection carries one request at a time'));
+    if (!this.isOpen) return Promise.reject(new PhpCrashError('the FastCGI connection to php-cgi is closed'));
+    let records: Buffer[];
+    try {
+      records = [...encodeBeginRequest(REQUEST_ID, Role.Responder, KEEP_CONN), ...encodeParams(REQUEST_ID, request.params), ...encodeStdin(REQUEST_ID, request.body)];
+    } catch (error) {
+      // Refused before a byte was written: the connection is still clean for the next request.
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#active = { stdout: [], stderr: new LineSplitter(request.log), resolve, reject };
+      this.#write(records).catch((error: Error) => this.#fail(new PhpCrashError(`writing the request to php-cgi failed: ${error.message}`)));
+    });
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /**
+   * Writes with backpressure: PHP reads its body only as the script asks for it, so a large body
+   * must wait in PHP's socket buffer rather than pile up in ours.
+   */
+  async #write(records: Buffer[]): Promise<void> {
+    for (const batch of groupBuffers(records, WRITE_BATCH_BYTES)) {
+      if (!this.isOpen) return; // #onClose has already failed the request.
+      // Corked writes leave as one writev when uncorked, without copying the body into one buffer.
+      this.#socket.cork();
+      for (const buffer of batch) this.#socket.write(buffer);
+      this.#socket.uncork();
+      if (this.#socket.writableNeedDrain) await this.#drained();
+    }
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    let records;
+    try {
+      records = this.#parser.push(chunk);
+    } catch (error) {
+      this.#fail(new PhpCrashError(`php-cgi sent an invalid FastCGI stream: ${(error as Error).message}`));
+      this.#socket.destroy();
+      return;
+    }
+    for (const record of records) {
+      const active = this.#active;
+      // Management records (request id 0) and anything outside a request are not ours to act on.
+      if (!active || record.requestId !== REQUEST_ID) continue;
+      if (record.type === RecordType.Stdout) active.stdout.push(record.content);
+      else if (record.type === RecordType.Stderr) active.stderr.push(record.content);
+      else if (record.type === RecordType.EndRequest) {
+        this.#active = undefined;
+        active.stderr.flush();
+        try {
+          active.resolve({ stdout: Buffer.concat(active.stdout), ...decodeEndRequest(record.content) });
+        } catch (error) {
+          active.reject(new PhpCrashError(`php-cgi ended the request with an invalid record: ${(error as Error).message}`));
+          this.#socket.destroy();
+        }
+      }
+    }
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    const reason = this.#lastError ? ` (${this.#lastError.message})` : '';
+    this.#fail(new PhpCrashError(`php-cgi closed the FastCGI connection before ending the request${reason}`));
+  }
+
+  #fail(error: PhpCrashError): void {
+    const active = this.#active;
+    if (!active) return;
+    this.#active = undefined;
+    active.stderr.flush();
+    active.reject(error);
+  }
+}
+
+/** Groups consecutive buffers into batches of up to `limit` bytes; a larger buffer goes alone. */
+export function* groupBuffers(buffers: Buffer[], limit: number): Generator<Buffer[]> {
+  let batch: Buffer[] = [];
+  let batchLength = 0;
+  for (const buffer of buffers) {
+    if (batchLength + buffer.length > limit && batch.length > 0) {
+      yield batch;
+      batch = [];
+      batchLength = 0;
+    }
+    batch.push(buffer);
+    batchLength += buffer.length;
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,178 @@
+import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
+import { ProtocolStatus } from './fastcgi-codec.ts';
+import type { FastCgiConnection } from './fastcgi-connection.ts';
+import { PhpFastCgiServer } from './php-fastcgi-server.ts';
+
+export interface FastCgiExecutorOptions {
+  phpCgiBinary: string;
+  /** Where php-cgi's socket lives; /tmp by default (the only writable place on Lambda). */
+  socketDir?: string;
+  /** The function's environment, given to the php-cgi process itself. */
+  env: Record<string, string>;
+  /** Receives php-cgi's output lines that belong to no request (startup warnings); stderr by default. */
+  log?: (line: string) => void;
+}
+
+/**
+ * `PHP_CGI_MODE=fastcgi`: one persistent php-cgi FastCGI server, so OPcache and PHP's startup are
+ * paid once per Lambda environment instead of once per invocation.
+ *
+ * Recovery rules: a request that hits its deadline or loses php-cgi mid-way fails (PhpTimeoutError,
+ * PhpCrashError) and php-cgi is replaced at once, so the next invocation finds one ready. A php-cgi
+ * found dead or retiring *before* a request is written is replaced and the request goes to the new
+ * one. Nothing is ever sent twice: once a request's first byte is written, PHP may have run it.
+ */
+export class FastCgiExecutor implements PhpExecutor {
+  readonly #options: FastCgiExecutorOptions;
+  readonly #idleLog: (line: string) => void;
+  /** Where php-cgi's own stderr goes while a request runs (php://stderr is not on the socket). */
+  #requestLog: ((line: string) => void) | undefined;
+  #server: Promise<PhpFastCgiServer> | undefined;
+  readonly #retired = new WeakSet<PhpFastCgiServer>();
+  #busy = false;
+  #stopped = false;
+
+  constructor(options: FastCgiExecutorOptions) {
+    this.#options = options;
+    this.#idleLog = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Boots php-cgi; safe to call early, a request arriving meanwhile waits for the same boot. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await this.#currentServer();
+  }
+
+  async execute(request: PhpRequest): Promise<Buffer> {
+    if (this.#busy) throw new Error('FastCgiExecutor runs one request at a time');
+    this.#busy = true;
+    try {
+      return await this.#executeBeforeDeadline(request);
+    } finally {
+      this.#busy = false;
+      this.#requestLog = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const server = this.#server;
+    this.#server = undefined;
+    const running = await server?.catch(() => undefined);
+    await running?.kill();
+  }
+
+  async #executeBeforeDeadline(request: PhpRequest): Promise<Buffer> {
+    const remaining = request.deadline - Date.now();
+    if (remaining <= 0) throw new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi');
+    /** The php-cgi that received the request, once its first byte is on the way. */
+    let receiver: PhpFastCgiServer | undefined;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        // Killed now, not when the caller gets around to it: PHP must not run past the deadline.
+        if (receiver) this.#replace(receiver);
+        reject(new PhpTimeoutError(receiver ? 'php-cgi was still running the request at the deadline and was killed' : 'php-cgi was not ready by the deadline'));
+      }, remaining);
+    });
+    const work = this.#send(request, (server) => (receiver = server));
+    // After a timeout the killed request's own failure is expected and has nowhere to go.
+    work.catch(() => {});
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      if (!timedOut && receiver && error instanceof PhpCrashError) this.#replace(receiver);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #send(request: PhpRequest, onSending: (server: PhpFastCgiServer) => void): Promise<Buffer> {
+    let server = await this.#usableServer();
+    let connection: FastCgiConnection;
+    try {
+      connection = await server.connection();
+    } catch {
+      // Nothing was written, so a fresh php-cgi can take the request with no risk of running it twice.
+      this.#replace(server);
+      server = await this.#usableServer();
+      connection = await server.connection().catch((error: Error) => {
+        throw new PhpCrashError(`cannot connect to php-cgi at ${server.socketPath}: ${error.message}`);
+      });
+    }
+    onSending(server);
+    this.#requestLog = request.log;
+    const response = await connection.request({ params: request.env, body: bodyPhpWillRead(request.env, request.body), log: request.log });
+    // php://stderr lines come through php-cgi's stderr pipe, not the socket. They were written
+    // before END_REQUEST, so they are readable by now: one turn of the event loop lets the pipe be
+    // read before the request's log is detached.
+    await new Promise((resolve) => setImmediate(resolve));
+    server.countServedRequest();
+    // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
+    if (!server.usable) this.#replace(server);
+    if (response.protocolStatus !== ProtocolStatus.RequestComplete) {
+      throw new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${response.protocolStatus})`);
+    }
+    return response.stdout;
+  }
+
+  /** The current php-cgi if it can take a request, else its replacement (died, killed, recycling). */
+  async #usableServer(): Promise<PhpFastCgiServer> {
+    let server: PhpFastCgiServer;
+    try {
+      server = await this.#currentServer();
+      if (server.usable) return server;
+      this.#replace(server);
+      server = await this.#currentServer();
+    } catch (error) {
+      throw new PhpCrashError(`php-cgi is not running and could not be restarted: ${(error as Error).message}`);
+    }
+    return server;
+  }
+
+  #currentServer(): Promise<PhpFastCgiServer> {
+    if (this.#stopped) return Promise.reject(new Error('the FastCGI executor is stopped'));
+    this.#server ??= this.#spawnAfter(Promise.resolve());
+    return this.#server;
+  }
+
+  /** Kills `server` and starts its successor in the background; a second report of it is ignored. */
+  #replace(server: PhpFastCgiServer): void {
+    if (this.#retired.has(server)) return;
+    this.#retired.add(server);
+    const killed = server.kill();
+    if (!this.#stopped) this.#server = this.#spawnAfter(killed);
+  }
+
+  #spawnAfter(previousGone: Promise<void>): Promise<PhpFastCgiServer> {
+    const starting = previousGone.then(() => {
+      if (this.#stopped) throw new Error('the FastCGI executor is stopped');
+      return PhpFastCgiServer.start({
+        phpCgiBinary: this.#options.phpCgiBinary,
+        socketDir: this.#options.socketDir,
+        env: this.#options.env,
+        log: (line) => (this.#requestLog ?? this.#idleLog)(line),
+      });
+    });
+    // A failed start is not kept: the next request tries a new php-cgi. Until then the rejection is
+    // handled here, so a background restart that fails is not an unhandled rejection.
+    starting.catch(() => {
+      if (this.#server === starting) this.#server = undefined;
+    });
+    return starting;
+  }
+}
+
+/**
+ * What php-cgi will read of the body: exactly CONTENT_LENGTH bytes (atol semantics), none without
+ * it. A CGI server could send more and let PHP ignore it, but on a keep-alive connection unread
+ * STDIN bytes are taken for the start of the next request, and php-cgi drops the connection.
+ */
+export function bodyPhpWillRead(env: Record<string, string>, body: Buffer): Buffer {
+  const declared = Number.parseInt(env.CONTENT_LENGTH ?? '', 10);
+  if (!Number.isSafeInteger(declared) || declared <= 0) return body.subarray(0, 0);
+  return declared < body.length ? body.subarray(0, declared) : body;
+}

@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineSplitter } from '../stderr-lines.ts';
+import { FastCgiConnection } from './fastcgi-connection.ts';
+import { waitUntilAccepting } from './unix-socket-readiness.ts';
+
+/** Lambda's only writable directory. */
+export const DEFAULT_SOCKET_DIR = '/tmp';
+/** php-cgi is listening in 20 ms on a warm machine; this only catches a php-cgi that hangs at boot. */
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** sun_path is 108 bytes on Linux, including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+/** Startup lines kept for the error message when php-cgi dies before listening. */
+const STARTUP_LINES_KEPT = 20;
+
+export interface PhpFastCgiServerOptions {
+  phpCgiBinary: string;
+  /** Where the socket file goes: the directory is created if missing. */
+  socketDir?: string;
+  /** The function's environment: php-cgi's own, so getenv() sees it in every request. */
+  env: Record<string, string>;
+  /** Lines php-cgi writes to its own stdout and stderr (startup warnings, php://stderr). */
+  log: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when php-cgi could not be spawned at all (missing binary, not executable). */
+  spawnError?: Error;
+}
+
+/**
+ * One php-cgi FastCGI server (`php-cgi -b <socket>`) and the keep-alive connection to it.
+ *
+ * PHP_FCGI_CHILDREN=0: php-cgi is then a single process that accepts and runs requests itself.
+ * With N > 0 it becomes a master that forks N workers and only supervises them; unset behaves as 0
+ * today (checked with php-cgi 8.2) but says so only implicitly. One process is what we want:
+ * Lambda sends one invocation at a time, a master would cost memory and a second layer of restarts,
+ * and killing one process group stops everything on a deadline.
+ *
+ * PHP_FCGI_MAX_REQUESTS: by default php-cgi exits after 500 requests (it counts, then closes the
+ * connection right after the 500th END_REQUEST). We set 0, which php-cgi reads as "never": a recycle
+ * would throw away the warm OPcache and add a restart to some invocation, and a Lambda environment
+ * is recycled by Lambda anyway. A function that wants recycling (a leaky extension) can still set
+ * PHP_FCGI_MAX_REQUESTS itself; we then count requests too (`usable` turns false after the last
+ * one), because php-cgi's close can arrive after the next request was already written: counting
+ * is the only race-free way to restart before sending rather than losing a request.
+ */
+export class PhpFastCgiServer {
+  readonly pid: number;
+  readonly socketPath: string;
+  /** Requests php-cgi serves before exiting by itself; Infinity when it never recycles. */
+  readonly requestLimit: number;
+  /** Settles when the php-cgi process has exited (it never rejects). */
+  readonly exited: Promise<ServerExit>;
+
+  readonly #child: ChildProcess;
+  #exit: ServerExit | undefined;
+  #requestsServed = 0;
+  #connection: FastCgiConnection | undefined;
+  readonly #killOnProcessExit: () => void;
+
+  private constructor(child: ChildProcess, pid: number, socketPath: string, requestLimit: number, exited: Promise<ServerExit>) {
+    this.#child = child;
+    this.pid = pid;
+    this.socketPath = socketPath;
+    this.requestLimit = requestLimit;
+    this.exited = exited;
+    // The group was spawned detached: without this, a crashing bootstrap would leave php-cgi behind.
+    this.#killOnProcessExit = () => killGroup(pid);
+    process.once('exit', this.#killOnProcessExit);
+    void exited.then((exit) => {
+      this.#exit = exit;
+      this.#connection?.destroy();
+      process.off('exit', this.#killOnProcessExit);
+    });
+  }
+
+  /** Spawns php-cgi and resolves once it accepts connections; rejects if it exits or hangs first. */
+  static async start(options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
+    const socketDir = path.resolve(options.socketDir ?? DEFAULT_SOCKET_DIR);
+    const socketPath = path.join(socketDir, `php-fcgi-${randomUUID()}.sock`);
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`socket path ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket allows: choose a shorter socketDir`);
+    }
+    fs.mkdirSync(socketDir, { recursive: true });
+
+    const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
+    const env = { ...options.env, PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: options.env.PHP_FCGI_MAX_REQUESTS ?? '0' };
+    // detached: php-cgi leads its own process group, so a deadline kills whatever a script started
+    // (proc_open, exec) along with it.
+    const child = spawn(options.phpCgiBinary, ['-b', socketPath], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+
+    const startupLines: string[] = [];
+    const log = (line: string): void => {
+      if (startupLines.length < STARTUP_LINES_KEPT) startupLines.push(line);
+      options.log(line);
+    };
+    forwardLines(child.stdout!, log);
+    forwardLines(child.stderr!, log);
+
+    const exited = new Promise<ServerExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      // A spawn failure emits 'error' and no 'exit'.
+      child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    });
+
+    const stopWaiting = new AbortController();
+    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const timeout = setTimeout(() => stopWaiting.abort(new Error(`php-cgi did not accept connections on ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
+    void exited.then(async (outcome) => {
+      if (outcome.spawnError) {
+        stopWaiting.abort(new Error(`cannot start php-cgi at ${options.phpCgiBinary}: ${outcome.spawnError.message}`));
+        return;
+      }
+      // Let the pipes deliver php-cgi's last words ("Couldn't create FastCGI listen socket…").
+      await new Promise((resolve) => setImmediate(resolve));
+      const output = startupLines.length > 0 ? `: ${startupLines.join(' | ')}` : '';
+      stopWaiting.abort(new Error(`${options.phpCgiBinary} exited (${describeExit(outcome)}) before accepting FastCGI connections${output}`));
+    });
+
+    try {
+      await waitUntilAccepting(socketPath, stopWaiting.signal);
+    } catch (error) {
+      if (child.pid !== undefined) killGroup(child.pid);
+      await exited;
+      removeSocketFile(socketPath);
+      throw error;
+    } finally {
+      clearTimeout(timeout);
+      startupLines.length = 0;
+    }
+    return new PhpFastCgiServer(child, child.pid!, socketPath, requestLimit, exited);
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Whether the next request can be sent here: running, connection intact, not at its recycle limit. */
+  get usable(): boolean {
+    return this.running && this.#requestsServed < this.requestLimit && (this.#connection === undefined || this.#connection.isOpen);
+  }
+
+  /**
+   * The keep-alive connection, opened on first use: a connection opened at start could sit idle
+   * past the 5 s php-cgi allows a new connection before its first record.
+   */
+  async connection(): Promise<FastCgiConnection> {
+    if (this.#connection?.isOpen) return this.#connection;
+    this.#connection = await FastCgiConnection.connect(this.socketPath);
+    return this.#connection;
+  }
+
+  /** Records a completed request, so `usable` turns false when php-cgi is about to recycle. */
+  countServedRequest(): void {
+    this.#requestsServed++;
+  }
+
+  /** SIGKILLs php-cgi's whole process group and waits for php-cgi to be gone. */
+  async kill(): Promise<void> {
+    killGroup(this.pid);
+    this.#connection?.destroy();
+    await this.exited;
+    removeSocketFile(this.socketPath);
+    // The child's pipes stay open while something it started still holds them: do not wait on them.
+    this.#child.stdout?.destroy();
+    this.#child.stderr?.destroy();
+  }
+}
+
+function parseRequestLimit(value: string | undefined): number {
+  // php-cgi reads it with atoi(): "0", garbage or unset (we set 0) all mean "never recycle".
+  const limit = Number.parseInt(value ?? '0', 10);
+  return Number.isFinite(limit) && limit > 0 ? limit : Number.POSITIVE_INFINITY;
+}
+
+function forwardLines(stream: NodeJS.ReadableStream, log: (line: string) => void): void {
+  const lines = new LineSplitter(log);
+  stream.on('data', (chunk: Buffer) => lines.push(chunk));
+  stream.on('end', () => lines.flush());
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function removeSocketFile(socketPath: string): void {
+  // SIGKILL leaves the socket file behind; php-cgi would replace it, but /tmp should not fill up.
+  fs.rmSync(socketPath, { force: true });
+}
+
+function describeExit(exit: ServerExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+}

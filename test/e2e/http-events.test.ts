@@ -1,0 +1,264 @@
+/**
+ * Every HTTP event source, end to end: the real bootstrap and php-cgi under the local Runtime API,
+ * in both PHP modes. Each test asserts what PHP really saw (the probe app reports it) or what the
+ * caller really got back.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalLambda } from '../../src/local/local-lambda.ts';
+import { EVENT_SOURCES, eventFor, readResult, type EventSourceName, type RequestSpec } from '../support/sample-events.ts';
+import { FUNCTION_ENV, PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function multipart(boundary: string, parts: Array<{ name: string; value: Buffer | string; filename?: string; type?: string }>): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const disposition = `form-data; name="${part.name}"${part.filename ? `; filename="${part.filename}"` : ''}`;
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${part.type ? `Content-Type: ${part.type}\r\n` : ''}\r\n`));
+    chunks.push(Buffer.isBuffer(part.value) ? part.value : Buffer.from(part.value));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+const binaryFile = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+
+describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
+  let fn: LocalLambda;
+  beforeAll(async () => {
+    fn = await startProbeFunction({ mode });
+  });
+  afterAll(async () => {
+    await fn?.stop();
+  });
+
+  async function call(source: EventSourceName, spec: RequestSpec, invokeOptions?: { traceId?: string }) {
+    const result = await fn.invoke(eventFor(source, spec), invokeOptions);
+    expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
+    return { ...readResult(JSON.parse(result.payload.toString())), requestId: result.requestId, logs: result.logs };
+  }
+
+  async function probe(source: EventSourceName, spec: RequestSpec, invokeOptions?: { traceId?: string }) {
+    const response = await call(source, spec, invokeOptions);
+    expect(response.statusCode, response.body.toString()).toBe(200);
+    return { ...JSON.parse(response.body.toString()), response };
+  }
+
+  describe.each(EVENT_SOURCES)('%s events', (source) => {
+    it('gives PHP the method, URI, query arrays, headers and CGI variables', async () => {
+      const seen = await probe(source, {
+        method: 'GET',
+        path: '/hello/world',
+        query: 'name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait',
+        headers: { 'X-Custom-Header': 'custom value', 'X-Forwarded-Proto': 'https', 'Accept-Language': 'fr' },
+      }, { traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' });
+      const server = seen.server;
+      expect(server.REQUEST_METHOD).toBe('GET');
+      expect(seen.get).toEqual({ name: 'me', a: ['1', '2'], q: 'café au lait' });
+      // REST delivers decoded values only, so the query is re-encoded; the others pass it as sent.
+      if (source === 'rest') expect(server.REQUEST_URI).toMatch(/^\/hello\/world\?/);
+      else expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait');
+      expect(server.REQUEST_URI.split('?')[1]).toBe(server.QUERY_STRING);
+      expect(server.SCRIPT_NAME).toBe('/index.php');
+      expect(server.SCRIPT_FILENAME).toMatch(/\/probe-app\/public\/index\.php$/);
+      expect(server.DOCUMENT_ROOT).toMatch(/\/probe-app\/public$/);
+      expect(server.PHP_SELF).toBe('/index.php');
+      expect(server.PATH_INFO).toBeUndefined();
+      expect(server.GATEWAY_INTERFACE).toBe('CGI/1.1');
+      expect(server.SERVER_PROTOCOL).toBe('HTTP/1.1');
+      expect(server.SERVER_NAME).toBe('probe.example.com');
+      expect(server.HTTPS).toBe('on');
+      expect(server.REQUEST_SCHEME).toBe('https');
+      expect(server.REDIRECT_STATUS).toBe('200');
+      expect(server.HTTP_X_CUSTOM_HEADER).toBe('custom value');
+      expect(server.HTTP_ACCEPT_LANGUAGE).toBe('fr');
+      expect(server.REMOTE_ADDR).toBe('203.0.113.7');
+      expect(server.LAMBDA_REQUEST_ID).toBe(seen.response.requestId);
+      expect(JSON.parse(server.LAMBDA_INVOCATION_CONTEXT).awsRequestId).toBe(seen.response.requestId);
+      expect(JSON.parse(server.LAMBDA_REQUEST_CONTEXT)).toBeTypeOf('object');
+      expect(server._X_AMZN_TRACE_ID).toBe('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    });
+
+    it("shows PHP the function's environment, which request headers cannot override", async () => {
+      const seen = await probe(source, { path: '/', headers: { 'X-From-Function': 'from-the-request', 'Db-Host': 'evil' } });
+      expect(seen.getenv.DB_HOST).toBe(FUNCTION_ENV.DB_HOST);
+      expect(seen.server.DB_HOST).toBe(FUNCTION_ENV.DB_HOST);
+      expect(seen.getenv.APP_ENV).toBe('production');
+      expect(seen.getenv.AWS_LAMBDA_FUNCTION_NAME).toBe('probe');
+      expect(seen.server.HTTP_X_FROM_FUNCTION).toBe('function-value');
+      expect(seen.server.HTTP_DB_HOST).toBe('evil');
+    });
+
+    it('never turns a Proxy header into HTTP_PROXY (httpoxy)', async () => {
+      const seen = await probe(source, { path: '/', headers: { Proxy: 'http://attacker.example:8080' } });
+      expect(seen.server.HTTP_PROXY).toBeUndefined();
+      expect(seen.getenv.HTTP_PROXY).toBeUndefined();
+    });
+
+    it('passes request cookies to $_COOKIE and lets every Set-Cookie reach the caller', async () => {
+      const response = await call(source, { path: '/cookies.php', cookies: ['session=abc123', 'theme=dark'] });
+      expect(response.statusCode).toBe(200);
+      expect(response.body.toString()).toContain('{"session":"abc123","theme":"dark"}');
+      if (source === 'alb') {
+        // An ALB without multi-value headers can return only one value per header.
+        expect(response.cookies).toHaveLength(1);
+      } else {
+        expect(response.cookies).toHaveLength(3);
+        expect(response.cookies[0]).toMatch(/^first=one; path=\/; HttpOnly$/i);
+        expect(response.cookies[1]).toMatch(/^second=two%3B%20with%20semicolon; path=\/sub$/i);
+        expect(response.cookies[2]).toBe('third=3; Secure');
+        expect(response.headers.get('x-multi')?.join(', ')).toBe('a, b');
+      }
+    });
+
+    it('posts a urlencoded form into $_POST', async () => {
+      const seen = await probe(source, {
+        method: 'POST',
+        path: '/form',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'name=Ada+Lovelace&langs[]=php&langs[]=ts&note=a%26b%3Dc',
+      });
+      expect(seen.post).toEqual({ name: 'Ada Lovelace', langs: ['php', 'ts'], note: 'a&b=c' });
+      expect(seen.server.CONTENT_TYPE).toBe('application/x-www-form-urlencoded');
+      expect(seen.server.CONTENT_LENGTH).toBe(String('name=Ada+Lovelace&langs[]=php&langs[]=ts&note=a%26b%3Dc'.length));
+    });
+
+    it('posts multipart with a binary file into $_FILES, bytes intact', async () => {
+      const boundary = 'probe-boundary-7MA4YWxkTrZu0gW';
+      const body = multipart(boundary, [
+        { name: 'title', value: 'a binary upload' },
+        { name: 'upload', value: binaryFile, filename: 'data.bin', type: 'application/octet-stream' },
+      ]);
+      const seen = await probe(source, { method: 'POST', path: '/upload', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body });
+      expect(seen.post).toEqual({ title: 'a binary upload' });
+      expect(seen.files.upload).toEqual({ name: 'data.bin', type: 'application/octet-stream', error: 0, size: binaryFile.length, sha256: sha256(binaryFile) });
+    });
+
+    it('gives PHP a raw JSON body through php://input', async () => {
+      const json = JSON.stringify({ message: 'héllo', list: [1, 2, 3] });
+      const seen = await probe(source, { method: 'PUT', path: '/api/items/7', headers: { 'Content-Type': 'application/json' }, body: json });
+      expect(seen.input.text).toBe(json);
+      expect(seen.input.length).toBe(Buffer.byteLength(json));
+      expect(seen.server.REQUEST_METHOD).toBe('PUT');
+    });
+
+    it('keeps an encoded path as the client sent it', async () => {
+      const seen = await probe(source, { path: '/hello%20world/caf%C3%A9' });
+      expect(seen.server.REQUEST_URI.toLowerCase()).toBe('/hello%20world/caf%c3%a9');
+      expect(seen.script).toMatch(/index\.php$/);
+    });
+
+    it('runs an existing script with PATH_INFO split off', async () => {
+      const response = await call(source, { path: '/sub/other.php/extra/bits', query: 'x=1' });
+      expect(JSON.parse(response.body.toString())).toEqual({
+        script: 'sub/other.php',
+        PATH_INFO: '/extra/bits',
+        SCRIPT_NAME: '/sub/other.php',
+        PHP_SELF: '/sub/other.php/extra/bits',
+        REQUEST_URI: '/sub/other.php/extra/bits?x=1',
+      });
+    });
+
+    it("answers redirects with PHP's status and Location", async () => {
+      const found = await call(source, { path: '/redirect.php' });
+      expect(found.statusCode).toBe(302);
+      expect(found.headers.get('location')).toEqual(['/target?from=redirect']);
+      const moved = await call(source, { path: '/redirect.php', query: 'status=301' });
+      expect(moved.statusCode).toBe(301);
+      if (source.startsWith('alb')) expect(moved.raw.statusDescription).toBe('301 Moved Permanently');
+    });
+
+    it('returns binary responses base64-encoded, byte for byte', async () => {
+      const response = await call(source, { path: '/binary.php', query: 'repeat=3' });
+      const expected = Buffer.concat([0, 1, 2].map(() => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));
+      expect(response.raw.isBase64Encoded).toBe(true);
+      expect(response.body.equals(expected)).toBe(true);
+      expect(response.headers.get('content-type')).toEqual(['image/png']);
+    });
+
+    it('serves static files without PHP, with their content type', async () => {
+      const css = await call(source, { path: '/assets/style.css' });
+      expect(css.statusCode).toBe(200);
+      expect(css.headers.get('content-type')?.[0]).toMatch(/^text\/css/);
+      expect(css.body.toString()).toContain('font-family: sans-serif');
+      const png = await call(source, { path: '/assets/pixel.png' });
+      expect(png.raw.isBase64Encoded).toBe(true);
+      expect(png.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      const text = await call(source, { path: '/notes.txt' });
+      expect(text.body.toString()).toBe('not php: <?php echo "TEXT FILE RAN AS PHP";\n');
+    });
+
+    it('never reads or runs anything outside the document root or in dotfiles', async () => {
+      for (const path of ['/../outside.php', '/%2e%2e/outside.php', '/sub/..%2f..%2foutside.php', '/.env', '/.hidden/run.php', '/link-to-secret.txt', '/%2e%2e/secret.txt']) {
+        const response = await call(source, { path });
+        const body = response.body.toString();
+        expect(body, path).not.toContain('OUTSIDE DOCROOT RAN');
+        expect(body, path).not.toContain('SECRET');
+        expect(body, path).not.toContain('HIDDEN FOLDER SCRIPT RAN');
+        // It went to the front controller, which the app can answer with its own 404.
+        expect(JSON.parse(body).script, path).toMatch(/public\/index\.php$/);
+      }
+    });
+
+    it("a folder runs its own index.php", async () => {
+      const response = await call(source, { path: '/folder/' });
+      expect(response.body.toString()).toBe('folder index: /folder/index.php');
+    });
+  });
+
+  it('answers every HTTP sample event AWS publishes', async () => {
+    const samples = [
+      'aws-lambda-go/apigw-request.json', 'aws-lambda-go/apigw-v2-request-jwt-authorizer.json', 'aws-lambda-go/apigw-v2-request-iam.json',
+      'aws-lambda-go/apigw-v2-request-no-authorizer.json', 'aws-lambda-go/lambda-urls-request.json',
+      'aws-lambda-go/alb-lambda-target-request-headers-only.json', 'aws-lambda-go/alb-lambda-target-request-multivalue-headers.json',
+      'aws-lambda-go/function-url-domain-only-get-request.json', 'aws-lambda-go/function-url-domain-only-get-request-trailing-slash.json',
+      'aws-lambda-go/function-url-domain-only-request-with-base64-encoded-body.json', 'aws-lambda-go/function-url-request-with-headers-and-cookies-and-text-body.json',
+      'aws-lambda-rust-runtime/alb_multi_value_request.json', 'aws-lambda-rust-runtime/apigw_request_path_with_space.json',
+      'aws-lambda-rust-runtime/apigw_v2_proxy_request.json', 'aws-lambda-rust-runtime/apigw_proxy_request.json', 'aws-lambda-rust-runtime/alb_request.json',
+      'aws-lambda-rust-runtime/apigw_v2_proxy_request_with_stage_in_path.json', 'aws-lambda-rust-runtime/alb_no_host.json',
+      'aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_multi_value_proxy_request.json',
+      'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_v2_proxy_request_minimal.json',
+      'aws-lambda-rust-runtime/apigw_no_host.json', 'aws-lambda-rust-runtime/lambda_function_url_request.json', 'aws-lambda-rust-runtime/alb_health_check.json',
+      'aws-lambda-rust-runtime/apigw_v2_sam_local.json',
+    ];
+    const { sampleEvent } = await import('../support/sample-events.ts');
+    for (const sample of samples) {
+      const event = sampleEvent(sample);
+      const result = await fn.invoke(event);
+      expect(result.functionError, sample).toBeUndefined();
+      const response = readResult(JSON.parse(result.payload.toString()));
+      expect(response.statusCode, sample).toBe(200);
+      const seen = JSON.parse(response.body.toString());
+      const method = event.httpMethod ?? event.requestContext?.http?.method;
+      expect(seen.server.REQUEST_METHOD, sample).toBe(method);
+      const expectedPath = event.rawPath ?? event.path;
+      expect(decodeURIComponent(seen.server.REQUEST_URI.split('?')[0]), sample).toBe(decodeURIComponent(expectedPath));
+    }
+  });
+
+  it('ALB query values reach PHP decoded exactly once', async () => {
+    const { sampleEvent } = await import('../support/sample-events.ts');
+    for (const sample of ['aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json']) {
+      const event = sampleEvent(sample);
+      const result = await fn.invoke(event);
+      const seen = JSON.parse(readResult(JSON.parse(result.payload.toString())).body.toString());
+      const raw = event.queryStringParameters ?? Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, (v as string[]).at(-1)]));
+      for (const [key, value] of Object.entries(raw)) {
+        const decodedKey = decodeURIComponent(key.replaceAll('+', ' '));
+        const got = seen.get[decodedKey];
+        expect(Array.isArray(got) ? got.at(-1) : got, `${sample} ${key}`).toBe(decodeURIComponent(String(value).replaceAll('+', ' ')));
+      }
+    }
+  });
+
+  it('leaks nothing of one invocation into the next', async () => {
+    await probe('function-url', { path: '/', headers: { 'X-Leak-Test': 'first' }, cookies: ['leak=1'], query: 'leak=1' });
+    const second = await probe('function-url', { path: '/' });
+    expect(second.server.HTTP_X_LEAK_TEST).toBeUndefined();
+    expect(second.cookie).toEqual({});
+    expect(second.get).toEqual({});
+    expect(second.server.HTTP_COOKIE).toBeUndefined();
+  });
+});

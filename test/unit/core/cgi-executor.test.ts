@@ -1,0 +1,328 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCgiEnvironment } from '../../../src/cgi/cgi-environment.ts';
+import { CgiExecutor } from '../../../src/cgi/cgi-executor.ts';
+import { parseCgiResponse } from '../../../src/cgi/cgi-response-parser.ts';
+import { PhpCrashError, PhpTimeoutError, type PhpRequest } from '../../../src/cgi/php-executor.ts';
+import type { HttpRequest } from '../../../src/http/http-message.ts';
+
+const PHP_CGI = '/usr/bin/php-cgi';
+const hasPhp = existsSync(PHP_CGI);
+
+let dir: string;
+const marker = `cgi-executor-test-${randomUUID()}`;
+
+function script(name: string, code: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, code);
+  return file;
+}
+
+function cgiEnv(scriptFilename: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SCRIPT_FILENAME: scriptFilename,
+    SCRIPT_NAME: '/' + path.basename(scriptFilename),
+    REQUEST_METHOD: 'GET',
+    REQUEST_URI: '/' + path.basename(scriptFilename),
+    QUERY_STRING: '',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    DOCUMENT_ROOT: dir,
+    REDIRECT_STATUS: '200',
+    ...extra,
+  };
+}
+
+function phpRequest(env: Record<string, string>, overrides: Partial<PhpRequest> = {}): PhpRequest & { lines: string[] } {
+  const lines: string[] = [];
+  return { env, body: Buffer.alloc(0), deadline: Date.now() + 20_000, log: (line) => lines.push(line), lines, ...overrides };
+}
+
+/** PIDs of processes whose environment holds `needle` (php-cgi has no arguments to grep for). */
+function pidsWithEnvironment(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`).includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return pids;
+}
+
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim();
+  } catch {
+    return ''; // exit code 1: nothing matched
+  }
+}
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'cgi-executor-test-')));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasPhp)('CgiExecutor with the real php-cgi', () => {
+  const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI });
+
+  it('start() succeeds with the real binary', async () => {
+    await expect(executor.start()).resolves.toBeUndefined();
+  });
+
+  it('runs hello world', async () => {
+    const file = script('hello.php', '<?php header("X-Hello: world"); echo "Hello, World!";');
+    const output = await executor.execute(phpRequest(cgiEnv(file)));
+    expect(output.toString('latin1')).toMatch(/\r\n\r\nHello, World!$/);
+    const response = parseCgiResponse(output);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.get('x-hello')).toEqual(['world']);
+    expect(response.headers.get('content-type')).toEqual(['text/html; charset=UTF-8']);
+    expect(response.body.toString()).toBe('Hello, World!');
+  });
+
+  it('pipes a 2 MB POST body to PHP and gets it back intact', async () => {
+    const file = script(
+      'echo.php',
+      '<?php $in = file_get_contents("php://input"); header("Content-Type: application/octet-stream"); header("X-Length: " . strlen($in)); header("X-Sha256: " . hash("sha256", $in)); echo $in;',
+    );
+    const body = randomBytes(2 * 1024 * 1024);
+    const env = cgiEnv(file, { REQUEST_METHOD: 'POST', CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
+    const response = parseCgiResponse(await executor.execute(phpRequest(env, { body })));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.get('x-length')).toEqual([String(body.length)]);
+    expect(response.headers.get('x-sha256')).toEqual([sha256(body)]);
+    expect(response.body.length).toBe(body.length);
+    expect(sha256(response.body)).toBe(sha256(body));
+  });
+
+  it('does not fail when PHP ignores a large body it never reads', async () => {
+    const file = script('ignore-body.php', '<?php echo "ignored";');
+    const body = randomBytes(4 * 1024 * 1024);
+    const env = cgiEnv(file, { REQUEST_METHOD: 'PUT', CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
+    const response = parseCgiResponse(await executor.execute(phpRequest(env, { body })));
+    expect(response.body.toString()).toBe('ignored');
+  });
+
+  it('sends each stderr line to log, split correctly', async () => {
+    const file = script(
+      'stderr.php',
+      [
+        '<?php',
+        'error_log("first line");',
+        'file_put_contents("php://stderr", "two\\nlines\\n");',
+        'file_put_contents("php://stderr", "crlf line\\r\\n");',
+        'file_put_contents("php://stderr", "partial ");',
+        'usleep(50000);',
+        'file_put_contents("php://stderr", "joined\\n");',
+        'file_put_contents("php://stderr", "no newline at the end");',
+        'echo "done";',
+      ].join('\n'),
+    );
+    const request = phpRequest(cgiEnv(file));
+    const response = parseCgiResponse(await executor.execute(request));
+    expect(response.body.toString()).toBe('done');
+    expect(request.lines).toEqual(['first line', 'two', 'lines', 'crlf line', 'partial joined', 'no newline at the end']);
+  });
+
+  it('keeps long stderr output line by line', async () => {
+    const file = script('stderr-many.php', '<?php for ($i = 0; $i < 5000; $i++) { file_put_contents("php://stderr", "line $i " . str_repeat("x", 50) . "\\n"); } echo "ok";');
+    const request = phpRequest(cgiEnv(file));
+    const response = parseCgiResponse(await executor.execute(request));
+    expect(response.body.toString()).toBe('ok');
+    expect(request.lines).toHaveLength(5000);
+    request.lines.forEach((line, i) => expect(line).toBe(`line ${i} ${'x'.repeat(50)}`));
+  });
+
+  it("returns PHP's own 'Status: 500' answer for a fatal error, and logs the error", async () => {
+    const file = script('fatal.php', '<?php echo "before"; undefined_function();');
+    const request = phpRequest(cgiEnv(file));
+    const output = await executor.execute(request);
+    const response = parseCgiResponse(output);
+    expect(response.statusCode).toBe(500);
+    expect(request.lines.join('\n')).toContain('Call to undefined function undefined_function()');
+    expect(request.lines[0]).toMatch(/^PHP Fatal error: /);
+  });
+
+  it('rejects with PhpCrashError when PHP kills itself', async () => {
+    const file = script('suicide.php', '<?php posix_kill(getmypid(), 9); echo "never";');
+    const error = await executor.execute(phpRequest(cgiEnv(file))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toContain('signal SIGKILL');
+  });
+
+  it('rejects with PhpCrashError when PHP exits without writing anything', async () => {
+    // A script PHP cannot find still gets an answer ("No input file specified."), so use a crash
+    // before any output: a non-existent binary path is covered below; here, exit through posix_kill(SIGSEGV).
+    const file = script('segv.php', '<?php posix_kill(getmypid(), 11);');
+    const error = await executor.execute(phpRequest(cgiEnv(file))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toMatch(/signal SIG(SEGV|KILL)/);
+  });
+
+  it('rejects with PhpCrashError for a missing binary', async () => {
+    const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi') });
+    const error = await missing.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toContain('no-such-php-cgi');
+    expect((error as Error).message).toContain('ENOENT');
+  });
+
+  it('kills PHP and its children at the deadline, with PhpTimeoutError', async () => {
+    const child = `${marker}-sleeper`;
+    const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
+    const started = Date.now();
+    const promise = executor.execute(phpRequest(cgiEnv(file), { deadline: started + 300 }));
+    // Wait until PHP and its child really run, so the check below is not vacuous.
+    for (let i = 0; i < 50 && pgrep(child) === ''; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pgrep(child)).not.toBe('');
+    expect(pidsWithEnvironment(file).length).toBeGreaterThan(0);
+
+    const error = await promise.catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(PhpTimeoutError);
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pgrep(child)).toBe('');
+    expect(pidsWithEnvironment(file)).toEqual([]);
+  });
+
+  it('kills PHP at once when the deadline has already passed', async () => {
+    const file = script('late.php', '<?php sleep(5); echo "late";');
+    const started = Date.now();
+    await expect(executor.execute(phpRequest(cgiEnv(file), { deadline: started - 1000 }))).rejects.toBeInstanceOf(PhpTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('does not kill PHP when the invocation has no deadline (Number.MAX_SAFE_INTEGER)', async () => {
+    // invocationFromNext() turns a missing deadline into Number.MAX_SAFE_INTEGER; a timer that
+    // long overflows Node's 32-bit delay and would fire at once.
+    const file = script('no-deadline.php', '<?php usleep(200000); echo "finished";');
+    const output = await executor.execute(phpRequest(cgiEnv(file), { deadline: Number.MAX_SAFE_INTEGER }));
+    expect(parseCgiResponse(output).body.toString()).toBe('finished');
+  });
+
+  it('does not kill PHP when the deadline is further away than a 32-bit timer can wait', async () => {
+    const file = script('far-deadline.php', '<?php usleep(100000); echo "finished";');
+    const output = await executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 30 * 24 * 3600 * 1000 }));
+    expect(parseCgiResponse(output).body.toString()).toBe('finished');
+  });
+
+  it('runs requests in parallel without mixing their output', async () => {
+    const file = script('echo-id.php', '<?php usleep(random_int(0, 50000)); echo getenv("REQ_ID");');
+    const ids = Array.from({ length: 8 }, (_, i) => `id-${i}`);
+    const bodies = await Promise.all(ids.map(async (id) => parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file, { REQ_ID: id })))).body.toString()));
+    expect(bodies).toEqual(ids);
+  });
+
+  it('start() rejects with a clear message for /bin/false', async () => {
+    await expect(new CgiExecutor({ phpCgiBinary: '/bin/false' }).start()).rejects.toThrow(/\/bin\/false -v exited with code 1/);
+  });
+
+  it('start() rejects with a clear message for a binary that prints no PHP version', async () => {
+    await expect(new CgiExecutor({ phpCgiBinary: '/bin/true' }).start()).rejects.toThrow(/\/bin\/true -v did not print a PHP version/);
+  });
+
+  it('start() rejects with a clear message for a missing path', async () => {
+    const missing = path.join(dir, 'missing', 'php-cgi');
+    await expect(new CgiExecutor({ phpCgiBinary: missing }).start()).rejects.toThrow(`cannot run php-cgi at ${missing}`);
+  });
+
+  it('stop() resolves', async () => {
+    await expect(executor.stop()).resolves.toBeUndefined();
+  });
+});
+
+describe.skipIf(!hasPhp)('what PHP sees from buildCgiEnvironment', () => {
+  const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI });
+
+  it('gets $_SERVER, $_GET, $_POST, $_COOKIE and getenv() right', async () => {
+    const file = script(
+      'probe.php',
+      '<?php header("Content-Type: application/json"); echo json_encode(["server" => $_SERVER, "get" => $_GET, "post" => $_POST, "cookie" => $_COOKIE, "db" => getenv("DB_HOST"), "proxy" => getenv("HTTP_PROXY"), "self" => $_SERVER["PHP_SELF"]]);',
+    );
+    const body = Buffer.from('name=J%C3%B6rg&list%5B%5D=a&list%5B%5D=b');
+    const request: HttpRequest = {
+      method: 'POST',
+      path: '/probe.php/extra/info',
+      rawQueryString: 'q=caf%C3%A9&n=1',
+      headers: new Map([
+        ['host', ['example.com']],
+        ['x-forwarded-proto', ['https']],
+        ['x-forwarded-port', ['443']],
+        ['content-type', ['application/x-www-form-urlencoded']],
+        ['cookie', ['a=1', 'b=two']],
+        ['proxy', ['http://evil.example']],
+        ['x-custom', ['v1', 'v2']],
+      ]),
+      body,
+      sourceIp: '198.51.100.9',
+      protocol: 'HTTP/1.1',
+      requestContext: { stage: 'prod' },
+    };
+    const env = buildCgiEnvironment({
+      request,
+      script: { scriptFilename: file, scriptName: '/probe.php', pathInfo: '/extra/info' },
+      documentRoot: dir,
+      invocation: {
+        requestId: 'req-9',
+        deadlineMs: Date.now() + 20_000,
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:f',
+        traceId: 'Root=1-abc',
+        clientContext: undefined,
+        cognitoIdentity: undefined,
+        event: Buffer.alloc(0),
+      },
+      functionEnv: { DB_HOST: 'db.internal', HTTPS: 'off-by-function' },
+    });
+    const response = parseCgiResponse(await executor.execute({ env, body, deadline: Date.now() + 20_000, log: () => {} }));
+    expect(response.statusCode).toBe(200);
+    const seen = JSON.parse(response.body.toString()) as {
+      server: Record<string, string>;
+      get: unknown;
+      post: unknown;
+      cookie: unknown;
+      db: string;
+      proxy: unknown;
+      self: string;
+    };
+    expect(seen.get).toEqual({ q: 'café', n: '1' });
+    expect(seen.post).toEqual({ name: 'Jörg', list: ['a', 'b'] });
+    expect(seen.cookie).toEqual({ a: '1', b: 'two' });
+    expect(seen.db).toBe('db.internal');
+    expect(seen.proxy).toBe(false);
+    expect(seen.server).toMatchObject({
+      HTTPS: 'on',
+      REQUEST_SCHEME: 'https',
+      SERVER_NAME: 'example.com',
+      SERVER_PORT: '443',
+      REQUEST_METHOD: 'POST',
+      REQUEST_URI: '/probe.php/extra/info?q=caf%C3%A9&n=1',
+      QUERY_STRING: 'q=caf%C3%A9&n=1',
+      SCRIPT_NAME: '/probe.php',
+      SCRIPT_FILENAME: file,
+      PATH_INFO: '/extra/info',
+      DOCUMENT_ROOT: dir,
+      REMOTE_ADDR: '198.51.100.9',
+      CONTENT_LENGTH: String(body.length),
+      CONTENT_TYPE: 'application/x-www-form-urlencoded',
+      HTTP_X_CUSTOM: 'v1, v2',
+      LAMBDA_REQUEST_ID: 'req-9',
+      _X_AMZN_TRACE_ID: 'Root=1-abc',
+    });
+    expect(seen.self).toBe('/probe.php/extra/info');
+    expect(seen.server.HTTP_PROXY).toBeUndefined();
+  });
+});

@@ -1,0 +1,235 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DocumentRootRouter, type Route } from '../../../src/router/document-root-router.ts';
+
+// Layout (base is a fresh temp folder; only `public` is the document root):
+//   base/outside.php, base/secret.txt, base/outside-dir/{index.php,x.php,s.css}
+//   public/index.php (front controller), public/INDEX.PHP, public/sub/other.php,
+//   public/folder/index.php, public/noindex/readme.md, public/assets/{style.css,pixel.png},
+//   public/.env, public/.git/config, public/.hidden/run.php, public/notes.txt, public/a b.php,
+//   public/été.php, public/日本/ページ.php, public/dir.php/index.php (a folder named like a script),
+//   public/link-secret.txt -> ../secret.txt, public/link-outside.php -> ../outside.php,
+//   public/linkdir -> ../outside-dir, public/inner-link.css -> assets/style.css (stays inside)
+let base: string;
+let root: string;
+let router: DocumentRootRouter;
+
+function write(relative: string, content = 'x'): void {
+  const file = path.join(base, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+beforeAll(() => {
+  base = realpathSync(mkdtempSync(path.join(tmpdir(), 'router-test-')));
+  root = path.join(base, 'public');
+  write('outside.php', '<?php echo "outside";');
+  write('secret.txt', 'secret');
+  write('outside-dir/index.php');
+  write('outside-dir/x.php');
+  write('outside-dir/s.css');
+  write('public/index.php');
+  write('public/INDEX.PHP');
+  write('public/sub/other.php');
+  write('public/folder/index.php');
+  write('public/noindex/readme.md');
+  write('public/assets/style.css', 'body{}');
+  write('public/assets/pixel.png', '\x89PNG');
+  write('public/.env', 'DB_PASSWORD=x');
+  write('public/.git/config', '[core]');
+  write('public/.hidden/run.php');
+  write('public/notes.txt', 'notes');
+  write('public/a b.php');
+  write('public/été.php');
+  write('public/日本/ページ.php');
+  write('public/dir.php/index.php');
+  symlinkSync('../secret.txt', path.join(root, 'link-secret.txt'));
+  symlinkSync('../outside.php', path.join(root, 'link-outside.php'));
+  symlinkSync('../outside-dir', path.join(root, 'linkdir'));
+  symlinkSync('assets/style.css', path.join(root, 'inner-link.css'));
+  router = new DocumentRootRouter(root, path.join(root, 'index.php'));
+});
+
+afterAll(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+function front(): Route {
+  return { kind: 'script', scriptFilename: path.join(root, 'index.php'), scriptName: '/index.php', pathInfo: '' };
+}
+function script(relative: string, scriptName: string, pathInfo = ''): Route {
+  return { kind: 'script', scriptFilename: path.join(root, relative), scriptName, pathInfo };
+}
+function staticFile(relative: string): Route {
+  return { kind: 'static', filePath: path.join(root, relative) };
+}
+
+describe('DocumentRootRouter: ordinary routes', () => {
+  it('exposes the real document root and the front controller', () => {
+    expect(router.documentRoot).toBe(root);
+    expect(router.frontController).toEqual(front());
+  });
+
+  it('routes / to the root index.php', () => {
+    expect(router.route('/')).toEqual(script('index.php', '/index.php'));
+  });
+
+  it('runs an existing script', () => {
+    expect(router.route('/sub/other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
+  });
+
+  it('splits PATH_INFO off after the script', () => {
+    expect(router.route('/sub/other.php/extra/path')).toEqual(script('sub/other.php', '/sub/other.php', '/extra/path'));
+  });
+
+  it('decodes PATH_INFO', () => {
+    expect(router.route('/sub/other.php/a%20b/%C3%A9')).toEqual(script('sub/other.php', '/sub/other.php', '/a b/é'));
+  });
+
+  it("keeps a trailing slash after the script as PATH_INFO '/'", () => {
+    expect(router.route('/sub/other.php/')).toEqual(script('sub/other.php', '/sub/other.php', '/'));
+  });
+
+  it('uses a folder index.php with or without the trailing slash', () => {
+    const expected = script('folder/index.php', '/folder/index.php');
+    expect(router.route('/folder')).toEqual(expected);
+    expect(router.route('/folder/')).toEqual(expected);
+  });
+
+  it('treats a folder named like a script as a folder', () => {
+    expect(router.route('/dir.php/')).toEqual(script('dir.php/index.php', '/dir.php/index.php'));
+  });
+
+  it('sends a folder without index.php to the front controller', () => {
+    expect(router.route('/noindex/')).toEqual(front());
+    expect(router.route('/noindex')).toEqual(front());
+  });
+
+  it('sends missing paths to the front controller', () => {
+    expect(router.route('/nofolder/x')).toEqual(front());
+    expect(router.route('/missing.php')).toEqual(front());
+    expect(router.route('/sub/missing.php/x')).toEqual(front());
+  });
+
+  it('serves static files', () => {
+    expect(router.route('/assets/style.css')).toEqual(staticFile('assets/style.css'));
+    expect(router.route('/assets/pixel.png')).toEqual(staticFile('assets/pixel.png'));
+  });
+
+  it('does not serve a static file followed by more path', () => {
+    expect(router.route('/assets/style.css/x')).toEqual(front());
+    expect(router.route('/notes.txt/more/path')).toEqual(front());
+  });
+
+  it('serves a .txt file as static, never as a script', () => {
+    const route = router.route('/notes.txt');
+    expect(route).toEqual(staticFile('notes.txt'));
+    expect(route.kind).toBe('static');
+  });
+
+  it('runs upper-case .PHP files rather than serving their source', () => {
+    expect(router.route('/INDEX.PHP')).toEqual(script('INDEX.PHP', '/INDEX.PHP'));
+    expect(router.route('/INDEX.PHP/x')).toEqual(script('INDEX.PHP', '/INDEX.PHP', '/x'));
+  });
+
+  it('finds a file whose name has a space', () => {
+    expect(router.route('/a%20b.php')).toEqual(script('a b.php', '/a b.php'));
+  });
+
+  it('finds unicode file names from their UTF-8 percent-encoding', () => {
+    expect(router.route('/%C3%A9t%C3%A9.php')).toEqual(script('été.php', '/été.php'));
+    expect(router.route('/%E6%97%A5%E6%9C%AC/%E3%83%9A%E3%83%BC%E3%82%B8.php/p')).toEqual(
+      script('日本/ページ.php', '/日本/ページ.php', '/p'),
+    );
+  });
+
+  it('collapses double slashes', () => {
+    expect(router.route('//sub//other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
+    expect(router.route('/sub//other.php//x')).toEqual(script('sub/other.php', '/sub/other.php', '/x'));
+  });
+
+  it('removes single-dot segments and resolves dot-dot segments that stay inside', () => {
+    expect(router.route('/./sub/./other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
+    expect(router.route('/folder/../sub/other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
+  });
+
+  it('follows a symlink that stays inside the document root', () => {
+    expect(router.route('/inner-link.css')).toEqual(staticFile('inner-link.css'));
+  });
+});
+
+describe('DocumentRootRouter: nothing escapes or is exposed', () => {
+  const hostile = [
+    '/.env',
+    '/.env/',
+    '/.git/config',
+    '/.git/',
+    '/.hidden/run.php',
+    '/.hidden/run.php/x',
+    '/%2eenv',
+    '/%2egit/config',
+    '/sub/.%2e/../outside.php',
+    '/%2e%2e/outside.php',
+    '/..%2foutside.php',
+    '/..%2Foutside.php',
+    '/../outside.php',
+    '/../../../../outside.php',
+    '/sub/%2e%2e/%2e%2e/secret.txt',
+    '/sub/%2e%2e/%2e%2e/secret',
+    '/sub/other.php%2f..%2f..%2foutside.php',
+    '/index.php%00.txt',
+    '/notes.txt%00',
+    '/sub%00/other.php',
+    '/%zz',
+    '/sub/other.php/%zz',
+    '/%E9t%E9.php',
+    '/sub\\other.php',
+    '/sub%5cother.php',
+    '/..%5c..%5coutside.php',
+    '/link-secret.txt',
+    '/link-outside.php',
+    '/link-outside.php/x',
+    '/linkdir',
+    '/linkdir/',
+    '/linkdir/index.php',
+    '/linkdir/x.php',
+    '/linkdir/x.php/info',
+    '/linkdir/s.css',
+  ];
+
+  it.each(hostile)('%s goes to the front controller', (requestPath) => {
+    expect(router.route(requestPath)).toEqual(front());
+  });
+
+  it('never returns a path outside the document root for any of them', () => {
+    for (const requestPath of hostile) {
+      const route = router.route(requestPath);
+      const file = route.kind === 'static' ? route.filePath : route.scriptFilename;
+      expect(realpathSync(file).startsWith(root + path.sep)).toBe(true);
+    }
+  });
+});
+
+describe('DocumentRootRouter: construction', () => {
+  it('resolves a symlinked document root, so SCRIPT_FILENAME and DOCUMENT_ROOT agree', () => {
+    const alias = path.join(base, 'alias');
+    symlinkSync(root, alias);
+    const aliased = new DocumentRootRouter(alias, path.join(alias, 'index.php'));
+    expect(aliased.documentRoot).toBe(root);
+    expect(aliased.frontController).toEqual(front());
+    expect(aliased.route('/sub/other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
+    expect(aliased.route('/linkdir/x.php')).toEqual(front());
+  });
+
+  it('accepts a front controller in a sub-folder of the root', () => {
+    const r = new DocumentRootRouter(root, path.join(root, 'sub', 'other.php'));
+    const subFront: Route = { kind: 'script', scriptFilename: path.join(root, 'sub/other.php'), scriptName: '/sub/other.php', pathInfo: '' };
+    expect(r.frontController).toEqual(subFront);
+    expect(r.route('/nope')).toEqual(subFront);
+    expect(r.route('/.env')).toEqual(subFront);
+    // The root folder's own index.php still answers '/'.
+    expect(r.route('/')).toEqual(script('index.php', '/index.php'));
+  });
+});

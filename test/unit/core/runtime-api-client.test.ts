@@ -1,0 +1,347 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { invocationFromNext } from '../../../src/runtime-api/invocation.ts';
+import { ResponseTooLargeError, RuntimeApiClient, RuntimeApiFatalError } from '../../../src/runtime-api/runtime-api-client.ts';
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+type Handler = (req: Received, res: ServerResponse, raw: IncomingMessage) => unknown;
+
+/** A fake Runtime API on 127.0.0.1 that records every request it gets. */
+class FakeRuntimeApi {
+  readonly received: Received[] = [];
+  connections = 0;
+  readonly #sockets = new Set<Socket>();
+  server: Server;
+
+  constructor(private handler: Handler) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const received = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+        this.received.push(received);
+        void this.handler(received, res, req);
+      });
+    });
+    this.server.on('connection', (socket) => {
+      this.connections++;
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  listen(port = 0): Promise<string> {
+    return new Promise((resolve) => {
+      this.server.listen(port, '127.0.0.1', () => resolve(`127.0.0.1:${(this.server.address() as AddressInfo).port}`));
+    });
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const API = '/2018-06-01/runtime';
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function start(handler: Handler): Promise<{ api: FakeRuntimeApi; client: RuntimeApiClient; address: string }> {
+  const api = new FakeRuntimeApi(handler);
+  const address = await api.listen();
+  const client = new RuntimeApiClient(address, { connectAttempts: 4, retryDelayMs: 20 });
+  cleanups.push(() => api.close(), () => client.close().catch(() => {}));
+  return { api, client, address };
+}
+
+function accepted(_req: Received, res: ServerResponse): void {
+  res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"OK"}');
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const NEXT_HEADERS = {
+  'Lambda-Runtime-Aws-Request-Id': '8476a536-e9f4-11e8-9739-2dfe598c3fcd',
+  'Lambda-Runtime-Deadline-Ms': '1542409706888',
+  'Lambda-Runtime-Invoked-Function-Arn': 'arn:aws:lambda:us-east-2:123456789012:function:custom-runtime',
+  'Lambda-Runtime-Trace-Id': 'Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1',
+  'Lambda-Runtime-Client-Context': '{"client":{"installation_id":"i-1"},"custom":{"a":"b"},"env":{"locale":"en"}}',
+  'Lambda-Runtime-Cognito-Identity': '{"cognitoIdentityId":"us-east-2:abc","cognitoIdentityPoolId":"us-east-2:pool"}',
+};
+
+describe('RuntimeApiClient: /next', () => {
+  it('parses every header and keeps the event bytes', async () => {
+    const event = Buffer.from('{"rawPath":"/caf\u00e9","body":"\u00ff\u0000"}', 'utf8');
+    const { api, client } = await start((_req, res) => {
+      res.writeHead(200, { ...NEXT_HEADERS, 'content-type': 'application/json' }).end(event);
+    });
+    const invocation = await client.nextInvocation();
+    expect(invocation).toEqual({
+      requestId: '8476a536-e9f4-11e8-9739-2dfe598c3fcd',
+      deadlineMs: 1542409706888,
+      invokedFunctionArn: 'arn:aws:lambda:us-east-2:123456789012:function:custom-runtime',
+      traceId: 'Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1',
+      clientContext: '{"client":{"installation_id":"i-1"},"custom":{"a":"b"},"env":{"locale":"en"}}',
+      cognitoIdentity: '{"cognitoIdentityId":"us-east-2:abc","cognitoIdentityPoolId":"us-east-2:pool"}',
+      event,
+    });
+    expect(Buffer.compare(invocation.event, event)).toBe(0);
+    expect(api.received).toHaveLength(1);
+    expect(api.received[0]!.method).toBe('GET');
+    expect(api.received[0]!.url).toBe(`${API}/invocation/next`);
+  });
+
+  it('leaves optional context undefined when Lambda sends none', async () => {
+    const { client } = await start((_req, res) => {
+      res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'r1', 'Lambda-Runtime-Deadline-Ms': '1700000000000', 'Lambda-Runtime-Invoked-Function-Arn': 'arn:x' }).end('{}');
+    });
+    const invocation = await client.nextInvocation();
+    expect(invocation.traceId).toBeUndefined();
+    expect(invocation.clientContext).toBeUndefined();
+    expect(invocation.cognitoIdentity).toBeUndefined();
+    expect(invocation.deadlineMs).toBe(1700000000000);
+    expect(invocation.event.toString()).toBe('{}');
+  });
+
+  it('rejects a /next without a request id, without treating it as fatal', async () => {
+    const { client } = await start((_req, res) => res.writeHead(200).end('{}'));
+    const error = await client.nextInvocation().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(RuntimeApiFatalError);
+    expect((error as Error).message).toContain('Lambda-Runtime-Aws-Request-Id');
+  });
+
+  it('turns a 500 on /next into RuntimeApiFatalError', async () => {
+    const { client } = await start((_req, res) => res.writeHead(500).end('{"errorType":"Runtime.Shutdown"}'));
+    const error = await client.nextInvocation().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeApiFatalError);
+    expect((error as Error).message).toContain('500');
+    expect((error as Error).message).toContain('Runtime.Shutdown');
+  });
+
+  it('does not time out a /next that blocks for 2 s', async () => {
+    const { client } = await start((_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'late', 'Lambda-Runtime-Deadline-Ms': '1' }).end('{"late":true}'), 2000);
+    });
+    const started = Date.now();
+    const invocation = await client.nextInvocation();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(invocation.requestId).toBe('late');
+    expect(invocation.event.toString()).toBe('{"late":true}');
+  });
+
+  it('reuses one keep-alive connection across requests', async () => {
+    const { api, client } = await start((req, res) => {
+      if (req.method === 'GET') res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': `r${api.received.length}` }).end('{}');
+      else accepted(req, res);
+    });
+    for (let i = 0; i < 3; i++) {
+      const { requestId } = await client.nextInvocation();
+      await client.postInvocationResponse(requestId, '{}');
+    }
+    expect(api.received.map((r) => r.url)).toEqual([
+      `${API}/invocation/next`,
+      `${API}/invocation/r1/response`,
+      `${API}/invocation/next`,
+      `${API}/invocation/r3/response`,
+      `${API}/invocation/next`,
+      `${API}/invocation/r5/response`,
+    ]);
+    expect(api.connections).toBe(1);
+  });
+});
+
+describe('RuntimeApiClient: posting results', () => {
+  it('posts the response as-is', async () => {
+    const { api, client } = await start(accepted);
+    const payload = '{"statusCode":200,"body":"h\u00e9llo","isBase64Encoded":false}';
+    await client.postInvocationResponse('req-1', payload);
+    const binary = Buffer.from([0x7b, 0x7d, 0xff, 0x00]);
+    await client.postInvocationResponse('req-2', binary);
+    expect(api.received).toHaveLength(2);
+    expect(api.received[0]).toMatchObject({ method: 'POST', url: `${API}/invocation/req-1/response` });
+    expect(api.received[0]!.body.toString('utf8')).toBe(payload);
+    expect(api.received[0]!.headers['content-type']).toBe('application/json');
+    expect(api.received[0]!.headers['content-length']).toBe(String(Buffer.byteLength(payload)));
+    expect(Buffer.compare(api.received[1]!.body, binary)).toBe(0);
+  });
+
+  it('percent-encodes the request id in the path', async () => {
+    const { api, client } = await start(accepted);
+    await client.postInvocationResponse('a/b?c', '{}');
+    expect(api.received[0]!.url).toBe(`${API}/invocation/a%2Fb%3Fc/response`);
+  });
+
+  it('posts an invocation error with its type header and JSON body', async () => {
+    const { api, client } = await start(accepted);
+    const lambdaError = { errorType: 'Runtime.MalformedEvent', errorMessage: 'the event is not valid JSON', stackTrace: ['at x'] };
+    await client.postInvocationError('req-9', lambdaError);
+    const [received] = api.received;
+    expect(received).toMatchObject({ method: 'POST', url: `${API}/invocation/req-9/error` });
+    expect(received!.headers['lambda-runtime-function-error-type']).toBe('Runtime.MalformedEvent');
+    expect(received!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(received!.body.toString())).toEqual(lambdaError);
+  });
+
+  it('posts an init error', async () => {
+    const { api, client } = await start(accepted);
+    const lambdaError = { errorType: 'Runtime.NoSuchHandler', errorMessage: 'index.php does not exist', stackTrace: [] };
+    await client.postInitError(lambdaError);
+    const [received] = api.received;
+    expect(received).toMatchObject({ method: 'POST', url: `${API}/init/error` });
+    expect(received!.headers['lambda-runtime-function-error-type']).toBe('Runtime.NoSuchHandler');
+    expect(JSON.parse(received!.body.toString())).toEqual(lambdaError);
+  });
+
+  it('turns a 413 into ResponseTooLargeError carrying the message', async () => {
+    const { client } = await start((_req, res) => res.writeHead(413).end('{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes)."}'));
+    const error = await client.postInvocationResponse('req-1', 'x'.repeat(100)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect((error as Error).message).toContain('Exceeded maximum allowed payload size');
+  });
+
+  it('turns a 4xx into a plain error and a 5xx into RuntimeApiFatalError', async () => {
+    let status = 400;
+    const { client } = await start((_req, res) => res.writeHead(status).end('{"errorType":"InvalidStateTransition"}'));
+    const invalid = await client.postInvocationResponse('req-1', '{}').catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(Error);
+    expect(invalid).not.toBeInstanceOf(RuntimeApiFatalError);
+    expect(invalid).not.toBeInstanceOf(ResponseTooLargeError);
+    expect((invalid as Error).message).toContain('/response with 400');
+
+    status = 403;
+    await expect(client.postInvocationError('req-1', { errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toThrow('/error with 403');
+
+    status = 500;
+    await expect(client.postInvocationError('req-1', { errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toBeInstanceOf(RuntimeApiFatalError);
+    await expect(client.postInitError({ errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toBeInstanceOf(RuntimeApiFatalError);
+  });
+});
+
+describe('RuntimeApiClient: connection faults', () => {
+  it('retries a refused connection, then gives up with RuntimeApiFatalError', async () => {
+    const port = await closedPort();
+    const client = new RuntimeApiClient(`127.0.0.1:${port}`, { connectAttempts: 3, retryDelayMs: 40 });
+    cleanups.push(() => client.close().catch(() => {}));
+    const started = Date.now();
+    const error = await client.nextInvocation().catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(RuntimeApiFatalError);
+    expect((error as Error).message).toContain('after 3 attempts');
+    expect((error as Error).message).toContain('GET /2018-06-01/runtime/invocation/next');
+    // Back-off: 40 ms then 80 ms between the three attempts.
+    expect(elapsed).toBeGreaterThanOrEqual(110);
+    expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('gives up at once with a single attempt', async () => {
+    const port = await closedPort();
+    const client = new RuntimeApiClient(`127.0.0.1:${port}`, { connectAttempts: 1, retryDelayMs: 5000 });
+    cleanups.push(() => client.close().catch(() => {}));
+    const started = Date.now();
+    await expect(client.postInitError({ errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toThrow(/after 1 attempts/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('succeeds once a refusing Runtime API starts listening', async () => {
+    const port = await closedPort();
+    const client = new RuntimeApiClient(`127.0.0.1:${port}`, { connectAttempts: 6, retryDelayMs: 50 });
+    cleanups.push(() => client.close().catch(() => {}));
+    const api = new FakeRuntimeApi((_req, res) => res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'after-refusal' }).end('{}'));
+    cleanups.push(() => api.close());
+    const listening = new Promise<void>((resolve) => setTimeout(() => void api.listen(port).then(() => resolve()), 120));
+    const invocation = await client.nextInvocation();
+    await listening;
+    expect(invocation.requestId).toBe('after-refusal');
+    expect(api.received).toHaveLength(1);
+  });
+
+  it('retries after the server resets the first connection', async () => {
+    let requests = 0;
+    const { api, client } = await start((_req, res, raw) => {
+      requests++;
+      if (requests === 1) {
+        raw.socket.resetAndDestroy();
+        return;
+      }
+      res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'after-reset' }).end('{"ok":1}');
+    });
+    const invocation = await client.nextInvocation();
+    expect(invocation.requestId).toBe('after-reset');
+    expect(invocation.event.toString()).toBe('{"ok":1}');
+    expect(api.received).toHaveLength(2);
+    expect(api.connections).toBe(2);
+  });
+
+  it('retries after the server closes the first connection without answering', async () => {
+    let requests = 0;
+    const { api, client } = await start((req, res, raw) => {
+      requests++;
+      if (requests === 1) {
+        raw.socket.destroy();
+        return;
+      }
+      accepted(req, res);
+    });
+    await client.postInvocationResponse('req-1', '{"a":1}');
+    expect(api.received.map((r) => r.body.toString())).toEqual(['{"a":1}', '{"a":1}']);
+  });
+
+  it('does not retry an HTTP error answer', async () => {
+    const { api, client } = await start((_req, res) => res.writeHead(500).end('no'));
+    await expect(client.nextInvocation()).rejects.toBeInstanceOf(RuntimeApiFatalError);
+    expect(api.received).toHaveLength(1);
+  });
+});
+
+describe('invocationFromNext', () => {
+  it('takes the first value of a repeated header', () => {
+    const invocation = invocationFromNext(
+      { 'lambda-runtime-aws-request-id': ['a', 'b'], 'lambda-runtime-deadline-ms': ['5', '6'], 'lambda-runtime-trace-id': ['t1', 't2'] },
+      Buffer.from('{}'),
+    );
+    expect(invocation.requestId).toBe('a');
+    expect(invocation.deadlineMs).toBe(5);
+    expect(invocation.traceId).toBe('t1');
+    expect(invocation.invokedFunctionArn).toBe('');
+  });
+
+  it('treats a missing or unusable deadline as no deadline', () => {
+    for (const deadline of [undefined, '', 'soon', '0', '-5']) {
+      const invocation = invocationFromNext({ 'lambda-runtime-aws-request-id': 'r', 'lambda-runtime-deadline-ms': deadline }, Buffer.alloc(0));
+      expect(invocation.deadlineMs, String(deadline)).toBe(Number.MAX_SAFE_INTEGER);
+    }
+  });
+
+  it('turns empty context headers into undefined', () => {
+    const invocation = invocationFromNext(
+      { 'lambda-runtime-aws-request-id': 'r', 'lambda-runtime-trace-id': '', 'lambda-runtime-client-context': '', 'lambda-runtime-cognito-identity': '' },
+      Buffer.alloc(0),
+    );
+    expect(invocation.traceId).toBeUndefined();
+    expect(invocation.clientContext).toBeUndefined();
+    expect(invocation.cognitoIdentity).toBeUndefined();
+  });
+
+  it('requires a request id', () => {
+    expect(() => invocationFromNext({}, Buffer.alloc(0))).toThrow(/Lambda-Runtime-Aws-Request-Id/);
+    expect(() => invocationFromNext({ 'lambda-runtime-aws-request-id': '' }, Buffer.alloc(0))).toThrow(/Lambda-Runtime-Aws-Request-Id/);
+  });
+});

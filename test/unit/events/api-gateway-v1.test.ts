@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { apiGatewayV1Adapter } from '../../../src/events/api-gateway-v1.ts';
+import { gzipJsonResponse, htmlResponseWithTwoCookies, notFoundResponse, PNG_BYTES, pngResponse } from './response-fixtures.ts';
+import { headersAsObject, loadSampleEvent } from './sample-events.ts';
+
+function restEvent(changes: Record<string, unknown> = {}): any {
+  return { ...loadSampleEvent('aws-lambda-go/apigw-request.json'), ...changes };
+}
+
+describe('apiGatewayV1Adapter.matches', () => {
+  it('accepts REST events and rejects the other sources', () => {
+    expect(apiGatewayV1Adapter.matches(restEvent())).toBe(true);
+    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-rust-runtime/apigw_no_host.json'))).toBe(true);
+    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'))).toBe(false);
+    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-v2-request-iam.json'))).toBe(false);
+    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-websocket-request.json'))).toBe(false);
+  });
+
+  it('accepts a hand-written event without requestContext', () => {
+    const event = { httpMethod: 'get', path: '/hello', headers: { Host: 'localhost' }, body: null };
+    expect(apiGatewayV1Adapter.matches(event)).toBe(true);
+    const request = apiGatewayV1Adapter.toRequest(event as any);
+    expect(request.method).toBe('GET');
+    expect(request.path).toBe('/hello');
+    expect(request.rawQueryString).toBe('');
+    expect(request.sourceIp).toBeUndefined();
+    expect(request.protocol).toBe('HTTP/1.1');
+    expect(request.body.length).toBe(0);
+    expect(headersAsObject(request.headers)).toEqual({ host: ['localhost'] });
+  });
+});
+
+describe('apiGatewayV1Adapter.toRequest', () => {
+  it('takes the path from event.path, not from requestContext.path which holds the stage', () => {
+    const event = restEvent({ path: '/users/42' });
+    event.requestContext.path = '/testStage/users/42';
+    expect(apiGatewayV1Adapter.toRequest(event).path).toBe('/users/42');
+  });
+
+  it('re-encodes the decoded path the way a client sends it', () => {
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ path: '/my path/file name.php' })).path).toBe('/my%20path/file%20name.php');
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ path: '/café/ü' })).path).toBe('/caf%C3%A9/%C3%BC');
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ path: '/100%/a?b#c' })).path).toBe('/100%25/a%3Fb%23c');
+    // Legal path characters stay readable.
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ path: "/a-b_c.d~e/f:g@h!$&'()*+,;=/" })).path).toBe("/a-b_c.d~e/f:g@h!$&'()*+,;=/");
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ path: 'no-leading-slash' })).path).toBe('/no-leading-slash');
+  });
+
+  it('turns multi-value query arrays into a[]=1&a[]=2 that PHP reads as an array', () => {
+    const event = restEvent({
+      queryStringParameters: { 'a[]': '2', page: '3' },
+      multiValueQueryStringParameters: { 'a[]': ['1', '2'], page: ['3'] },
+    });
+    const { rawQueryString } = apiGatewayV1Adapter.toRequest(event);
+    expect(rawQueryString).toBe('a%5B%5D=1&a%5B%5D=2&page=3');
+    expect(new URLSearchParams(rawQueryString).getAll('a[]')).toEqual(['1', '2']);
+  });
+
+  it('percent-encodes decoded query values so that PHP decodes them back exactly', () => {
+    const event = restEvent({
+      queryStringParameters: null,
+      multiValueQueryStringParameters: { q: ['a b&c=d+e/é'], empty: [''], "it's": ['(ok)*!'] },
+    });
+    const { rawQueryString } = apiGatewayV1Adapter.toRequest(event);
+    expect(rawQueryString).toBe('q=a%20b%26c%3Dd%2Be%2F%C3%A9&empty=&it%27s=%28ok%29%2A%21');
+    expect(Object.fromEntries(new URLSearchParams(rawQueryString))).toEqual({ q: 'a b&c=d+e/é', empty: '', "it's": '(ok)*!' });
+  });
+
+  it('falls back to queryStringParameters when there are no multi-value ones', () => {
+    const event = restEvent({ queryStringParameters: { name: 'me too', x: 'y' }, multiValueQueryStringParameters: null });
+    expect(apiGatewayV1Adapter.toRequest(event).rawQueryString).toBe('name=me%20too&x=y');
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ queryStringParameters: null, multiValueQueryStringParameters: null })).rawQueryString).toBe('');
+  });
+
+  it('prefers multiValueHeaders, lower-cases names, joins cookies and drops names that are not tokens', () => {
+    const event = restEvent({
+      headers: { Host: 'example.com', Cookie: 'b=2', 'X-Only-Single': 'kept', 'bad header': 'x', 'a:b': 'y', '': 'z' },
+      multiValueHeaders: { Host: ['example.com'], Cookie: ['a=1', 'b=2'], Accept: ['text/html', 'application/json'], 'x(y)': ['no'] },
+    });
+    expect(headersAsObject(apiGatewayV1Adapter.toRequest(event).headers)).toEqual({
+      host: ['example.com'],
+      cookie: ['a=1; b=2'],
+      accept: ['text/html', 'application/json'],
+      'x-only-single': ['kept'],
+    });
+  });
+
+  it('reads sourceIp and protocol from the requestContext, HTTP/1.1 by default', () => {
+    const event = restEvent();
+    expect(apiGatewayV1Adapter.toRequest(event).sourceIp).toBe('192.168.196.186');
+    event.requestContext.protocol = 'HTTP/2.0';
+    expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/2.0');
+    delete event.requestContext.protocol;
+    expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/1.1');
+  });
+
+  it('decodes a base64 body to its bytes and keeps a text body as UTF-8', () => {
+    const binary = apiGatewayV1Adapter.toRequest(restEvent({ body: PNG_BYTES.toString('base64'), isBase64Encoded: true }));
+    expect(binary.body.equals(PNG_BYTES)).toBe(true);
+    const text = apiGatewayV1Adapter.toRequest(restEvent({ body: 'héllo', isBase64Encoded: false }));
+    expect(text.body.equals(Buffer.from('héllo', 'utf8'))).toBe(true);
+    expect(apiGatewayV1Adapter.toRequest(restEvent({ body: null })).body.length).toBe(0);
+  });
+});
+
+describe('apiGatewayV1Adapter.toResult', () => {
+  it('keeps every Set-Cookie in multiValueHeaders and single values in headers, never both', () => {
+    const result = apiGatewayV1Adapter.toResult(htmlResponseWithTwoCookies(), restEvent());
+    expect(result).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'text/html; charset=UTF-8', 'x-powered-by': 'PHP/8.4' },
+      multiValueHeaders: {
+        'set-cookie': ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT'],
+        vary: ['Accept', 'Cookie'],
+      },
+      body: '<p>héllo</p>',
+      isBase64Encoded: false,
+    });
+  });
+
+  it('sends binary bodies base64-encoded', () => {
+    const png = apiGatewayV1Adapter.toResult(pngResponse(), restEvent());
+    expect(png.isBase64Encoded).toBe(true);
+    expect(png.body).toBe(PNG_BYTES.toString('base64'));
+    const gzip = apiGatewayV1Adapter.toResult(gzipJsonResponse(), restEvent());
+    expect(gzip.isBase64Encoded).toBe(true);
+    expect(Buffer.from(gzip.body, 'base64').toString()).toBe('{"gzip":"pretend"}');
+  });
+
+  it('passes the status code through', () => {
+    const result = apiGatewayV1Adapter.toResult(notFoundResponse(), restEvent());
+    expect(result.statusCode).toBe(404);
+    expect(result.body).toBe('no such page');
+  });
+});

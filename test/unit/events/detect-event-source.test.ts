@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { albAdapter } from '../../../src/events/alb.ts';
+import { apiGatewayV1Adapter } from '../../../src/events/api-gateway-v1.ts';
+import { apiGatewayV2Adapter } from '../../../src/events/api-gateway-v2.ts';
+import { detectEventSource, toHttpRequest, UnsupportedEventError } from '../../../src/events/detect-event-source.ts';
+import { htmlResponseWithTwoCookies } from './response-fixtures.ts';
+import { loadSampleEvent } from './sample-events.ts';
+
+const SQS_EVENT = {
+  Records: [{ messageId: '1', body: 'hi', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' }],
+};
+const S3_EVENT = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' } } }] };
+const SNS_EVENT = { Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', Sns: { Message: 'hi' } }] };
+const WEBSOCKET_V2_FRAME = {
+  requestContext: { routeKey: '$default', eventType: 'MESSAGE', connectionId: 'L0SM9cOFvHcCIhw=', messageId: 'x', apiId: 'a', stage: 'prod' },
+  body: '{"action":"send"}',
+  isBase64Encoded: false,
+};
+
+function errorFor(event: unknown): UnsupportedEventError {
+  try {
+    toHttpRequest(event);
+  } catch (error) {
+    if (error instanceof UnsupportedEventError) return error;
+    throw error;
+  }
+  throw new Error('toHttpRequest accepted the event');
+}
+
+describe('detectEventSource', () => {
+  it('picks the adapter for each HTTP source', () => {
+    expect(detectEventSource(loadSampleEvent('aws-lambda-go/apigw-request.json'))).toBe(apiGatewayV1Adapter);
+    expect(detectEventSource(loadSampleEvent('aws-lambda-go/apigw-v2-request-iam.json'))).toBe(apiGatewayV2Adapter);
+    expect(detectEventSource(loadSampleEvent('aws-lambda-go/lambda-urls-request.json'))).toBe(apiGatewayV2Adapter);
+    expect(detectEventSource(loadSampleEvent('aws-lambda-rust-runtime/alb_multi_value_request.json'))).toBe(albAdapter);
+  });
+
+  it('returns undefined for any other JSON, without throwing', () => {
+    const notHttp: unknown[] = [
+      null, undefined, [], [1, 2], 'GET /', 42, true, {}, SQS_EVENT, S3_EVENT, SNS_EVENT, WEBSOCKET_V2_FRAME,
+      { Records: [] }, { Records: [null] }, { requestContext: null }, { httpMethod: 5, path: '/' }, { httpMethod: 'GET', path: '/', requestContext: 'x' },
+      { rawPath: '/', requestContext: { http: { method: 1 } } }, { rawPath: 7, requestContext: { http: { method: 'GET' } } },
+      loadSampleEvent('aws-lambda-go/apigw-websocket-request.json'),
+    ];
+    for (const event of notHttp) expect(detectEventSource(event)).toBeUndefined();
+  });
+
+  it('rejects a WebSocket frame even when it carries httpMethod and path', () => {
+    expect(detectEventSource({ ...WEBSOCKET_V2_FRAME, httpMethod: 'POST', path: '/' })).toBeUndefined();
+    expect(detectEventSource({ httpMethod: 'GET', path: '/', requestContext: { connectionId: 'abc' } })).toBeUndefined();
+  });
+});
+
+describe('toHttpRequest', () => {
+  it('returns the request and a toResult shaped for the event it came from', () => {
+    const single = toHttpRequest(loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'));
+    expect(single.source).toBe('alb');
+    expect(single.request.rawQueryString).toBe('myKey=val2');
+    expect(single.toResult(htmlResponseWithTwoCookies())).toMatchObject({ headers: { 'set-cookie': 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT' } });
+
+    const multi = toHttpRequest(loadSampleEvent('aws-lambda-go/alb-lambda-target-request-multivalue-headers.json'));
+    expect(multi.toResult(htmlResponseWithTwoCookies())).toMatchObject({
+      multiValueHeaders: { 'set-cookie': ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT'] },
+    });
+
+    const functionUrl = toHttpRequest(loadSampleEvent('aws-lambda-go/lambda-urls-request.json'));
+    expect(functionUrl.source).toBe('api-gateway-v2');
+    expect(functionUrl.toResult(htmlResponseWithTwoCookies())).toMatchObject({ cookies: ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT'] });
+  });
+});
+
+describe('UnsupportedEventError', () => {
+  it('is an Error with the Runtime.UnsupportedEvent errorType', () => {
+    const error = errorFor({});
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('UnsupportedEventError');
+    expect(error.errorType).toBe('Runtime.UnsupportedEvent');
+    expect(error.message).toBe(
+      'Unsupported event: the event is an empty JSON object; this runtime answers HTTP events only: API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups',
+    );
+  });
+
+  it('names the event source it recognises', () => {
+    expect(errorFor(SQS_EVENT).message).toContain('this looks like an SQS event');
+    expect(errorFor(S3_EVENT).message).toContain('this looks like an S3 event');
+    expect(errorFor(SNS_EVENT).message).toContain('this looks like an SNS event');
+    expect(errorFor({ Records: [{ eventSource: 'aws:custom' }] }).message).toContain('this looks like an event from "aws:custom"');
+    expect(errorFor({ Records: [{ cf: { request: {} } }] }).message).toContain('this looks like a CloudFront Lambda@Edge event');
+    expect(errorFor(WEBSOCKET_V2_FRAME).message).toContain('this looks like an API Gateway WebSocket message (eventType "MESSAGE", routeKey "$default"), which is not an HTTP request');
+    expect(errorFor({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }).message).toContain(
+      'this looks like an EventBridge event (source "aws.events", detail-type "Scheduled Event")',
+    );
+    expect(errorFor({ awslogs: { data: 'H4sI' } }).message).toContain('CloudWatch Logs subscription event');
+  });
+
+  it('says what kind of JSON it got otherwise', () => {
+    expect(errorFor(null).message).toContain('the event is JSON null');
+    expect(errorFor([1, 2]).message).toContain('the event is a JSON array of 2 items');
+    expect(errorFor('hello').message).toContain('the event is a JSON string');
+    expect(errorFor(3).message).toContain('the event is a JSON number');
+    expect(errorFor({ name: 'x', httpMethod: 'GET' }).message).toContain('the event is a JSON object with keys "name", "httpMethod", none of which make an HTTP request');
+    const manyKeys = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, i]));
+    expect(errorFor(manyKeys).message).toContain('keys "k0", "k1", "k2", "k3", "k4", "k5" and 3 more');
+  });
+});
