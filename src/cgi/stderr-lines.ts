@@ -1,14 +1,18 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Splits a byte stream into lines for the log, holding a partial line until its end arrives, so
  * that one PHP error message is one log line however the pipe chunked it.
  */
 export class LineSplitter {
   #partial = '';
+  // A multi-byte UTF-8 character may be cut between two chunks.
+  readonly #decoder = new StringDecoder('utf8');
 
   constructor(private readonly emit: (line: string) => void) {}
 
   push(chunk: Buffer | string): void {
-    const text = this.#partial + chunk.toString();
+    const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
     const lines = text.split('\n');
     this.#partial = lines.pop()!;
     for (const line of lines) this.emit(line.endsWith('\r') ? line.slice(0, -1) : line);
@@ -16,6 +20,7 @@ export class LineSplitter {
 
   /** Emits what is left when the stream ends without a final newline. */
   flush(): void {
+    this.#partial += this.#decoder.end();
     if (this.#partial !== '') this.emit(this.#partial);
     this.#partial = '';
   }

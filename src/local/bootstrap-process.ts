@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 /**
- * One running bootstrap: the process Lambda starts in a fresh sandbox. It runs in its own process
- * group so that stopping it also stops whatever it started (php-cgi, curl), as resetting a sandbox does.
+ * One running bootstrap: the process Lambda starts in a fresh sandbox. Stopping it stops everything
+ * it started, as resetting a sandbox does: its process group, and also the processes that left the
+ * group (php-cgi is spawned detached, in a group of its own) and would otherwise outlive it as orphans.
+ * Those are found through /proc while the bootstrap is alive; elsewhere only the group is reached.
  */
 
 export interface BootstrapProcessOptions {
@@ -26,24 +29,32 @@ export interface BootstrapExit {
   spawnError?: Error;
 }
 
-/** Process groups still alive, killed if this process exits first so no bootstrap outlives its emulator. */
-const liveGroups = new Set<number>();
+/** Bootstraps still running, stopped if this process exits first so that none outlives its emulator. */
+const running = new Set<BootstrapProcess>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    for (const bootstrap of running) bootstrap.killNow();
   });
 }
 
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
+function signal(pid: number, name: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, name);
   } catch {
-    // ESRCH: the whole group is already gone.
+    // ESRCH: already gone.
   }
+}
+
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** Clock ticks since boot: with the pid, identifies one process even after its pid is reused. */
+  startTime: string;
 }
 
 export class BootstrapProcess {
@@ -51,9 +62,10 @@ export class BootstrapProcess {
   /** Settles once the process has exited and its output has been fully read. */
   readonly exited: Promise<BootstrapExit>;
   readonly #child: ChildProcess;
+  /** Every process the bootstrap started that has been seen, pid to start time. */
+  readonly #descendants = new Map<number, string>();
   /** Set as soon as the process is gone, before its last output has been read. */
   #gone = false;
-  #exit: BootstrapExit | undefined;
 
   constructor(options: BootstrapProcessOptions) {
     const [executable, ...args] = options.command;
@@ -63,11 +75,10 @@ export class BootstrapProcess {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group: one kill(-pid) reaches every process the bootstrap started.
+      // Its own process group: one kill(-pid) reaches every process the bootstrap started and kept in it.
       detached: true,
     });
-    const pid = this.#child.pid;
-    if (pid !== undefined) liveGroups.add(pid);
+    running.add(this);
     const streamsDone = [this.#child.stdout, this.#child.stderr].map((stream) => {
       if (!stream) return Promise.resolve();
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
@@ -77,23 +88,17 @@ export class BootstrapProcess {
     this.exited = new Promise<BootstrapExit>((resolve) => {
       this.#child.once('error', (error) => {
         this.#gone = true;
-        if (pid !== undefined) liveGroups.delete(pid);
-        this.#exit = { code: null, signal: null, description: `could not start: ${error.message}`, spawnError: error };
-        resolve(this.#exit);
+        running.delete(this);
+        resolve({ code: null, signal: null, description: `could not start: ${error.message}`, spawnError: error });
       });
-      this.#child.once('exit', (code, signal) => {
+      this.#child.once('exit', (code, exitSignal) => {
         this.#gone = true;
-        // Lambda resets the whole sandbox when the runtime dies: take its leftover children down too.
-        if (pid !== undefined) {
-          killGroup(pid, 'SIGKILL');
-          liveGroups.delete(pid);
-        }
-        const exit: BootstrapExit = { code, signal, description: describeExit(code, signal) };
-        // Children that inherited stdout/stderr are gone now, so the streams close; wait briefly for the last lines.
-        void Promise.race([Promise.all(streamsDone), delay(500)]).then(() => {
-          this.#exit = exit;
-          resolve(exit);
-        });
+        // Lambda resets the whole sandbox when the runtime dies: take whatever it started down too.
+        this.killNow();
+        running.delete(this);
+        const exit: BootstrapExit = { code, signal: exitSignal, description: describeExit(code, exitSignal) };
+        // With every writer gone the streams close; wait briefly for the last lines all the same.
+        void Promise.race([Promise.all(streamsDone), delay(500)]).then(() => resolve(exit));
       });
     });
   }
@@ -106,46 +111,128 @@ export class BootstrapProcess {
     return this.#gone;
   }
 
-  /** Stops the bootstrap and everything it started, and waits until it is gone. */
+  /** Stops the bootstrap and everything it started at once, as a timeout does, and waits until it is gone. */
   async kill(): Promise<BootstrapExit> {
-    const pid = this.#child.pid;
-    if (pid !== undefined && !this.#gone) killGroup(pid, 'SIGKILL');
+    if (!this.#gone) {
+      await this.noteDescendants();
+      this.killNow();
+    }
     return this.exited;
   }
 
   /**
-   * The peak resident memory of the bootstrap plus the current memory of the other processes in its
-   * group, in MB; undefined where /proc is not available. Lambda's "Max Memory Used" covers the sandbox.
+   * Asks the bootstrap to shut down (SIGTERM, which lets it stop its own children), then kills what is
+   * left after `graceMs`, as Lambda does when it shuts a sandbox down.
+   */
+  async terminate(graceMs: number): Promise<BootstrapExit> {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#gone) return this.exited;
+    await this.noteDescendants();
+    signal(pid, 'SIGTERM');
+    const exit = await Promise.race([this.exited, delay(graceMs).then(() => undefined)]);
+    return exit ?? this.kill();
+  }
+
+  /** SIGKILL to the bootstrap's group and to every descendant seen so far (synchronous: usable in an exit hook). */
+  killNow(): void {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    signal(-pid, 'SIGKILL');
+    for (const [descendant, startTime] of this.#descendants) {
+      const info = readProcessInfoSync(descendant);
+      if (!info || info.startTime !== startTime) continue;
+      // A descendant that leads its own group may have started more processes in it.
+      if (info.pgrp === descendant) signal(-descendant, 'SIGKILL');
+      signal(descendant, 'SIGKILL');
+    }
+    this.#descendants.clear();
+  }
+
+  /**
+   * Records the processes the bootstrap has started (a scan of /proc), so that they can be stopped even
+   * once orphaned, and counted in maxMemoryUsedMb.
+   */
+  async noteDescendants(): Promise<void> {
+    await this.#family();
+  }
+
+  /**
+   * The peak resident memory of the bootstrap plus the current memory of the descendants noted so far,
+   * in MB; undefined where /proc is not available. Lambda's "Max Memory Used" covers the whole sandbox.
+   * Cheap enough for every invocation: it reads a few files, not all of /proc.
    */
   async maxMemoryUsedMb(): Promise<number | undefined> {
     const pid = this.#child.pid;
     if (pid === undefined || this.#gone) return undefined;
+    const members = [pid, ...this.#descendants.keys()];
+    const kilobytes = await Promise.all(
+      members.map(async (member) => {
+        const status = await readFile(`/proc/${member}/status`, 'utf8').catch(() => '');
+        const field = member === pid ? 'VmHWM' : 'VmRSS';
+        const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+        return match ? Number(match[1]) : 0;
+      }),
+    );
+    const total = kilobytes.reduce((sum, value) => sum + value, 0);
+    return total === 0 ? undefined : Math.ceil(total / 1024);
+  }
+
+  /** Finds the bootstrap's live descendants (children of children, whatever their group) and records them. */
+  async #family(): Promise<void> {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#gone) return;
     let entries: string[];
     try {
-      entries = await readdir('/proc');
+      entries = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
     } catch {
-      return undefined;
+      return;
     }
-    let kilobytes = 0;
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
-      const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-      if (!status) continue;
-      const isLeader = Number(entry) === pid;
-      if (!isLeader && !(await isInGroup(entry, pid))) continue;
-      const field = isLeader ? 'VmHWM' : 'VmRSS';
-      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-      if (match) kilobytes += Number(match[1]);
+    const infos = (await Promise.all(entries.map((entry) => readProcessInfo(Number(entry))))).filter((info): info is ProcessInfo => info !== undefined);
+    const children = new Map<number, ProcessInfo[]>();
+    const live = new Map<number, ProcessInfo>();
+    for (const info of infos) {
+      live.set(info.pid, info);
+      const siblings = children.get(info.ppid);
+      if (siblings) siblings.push(info);
+      else children.set(info.ppid, [info]);
     }
-    return kilobytes === 0 ? undefined : Math.ceil(kilobytes / 1024);
+    // Forget descendants that have exited (their pid may since name another process).
+    for (const [descendant, startTime] of this.#descendants) if (live.get(descendant)?.startTime !== startTime) this.#descendants.delete(descendant);
+    const family = [pid];
+    const inFamily = new Set(family);
+    const add = (member: number): void => {
+      if (inFamily.has(member)) return;
+      inFamily.add(member);
+      family.push(member);
+    };
+    // Known descendants stay in the family once orphaned (reparented away), and so do their children;
+    // so do orphans still in the bootstrap's group.
+    for (const descendant of this.#descendants.keys()) add(descendant);
+    for (const info of infos) if (info.pgrp === pid) add(info.pid);
+    for (let i = 0; i < family.length; i++) for (const child of children.get(family[i]!) ?? []) add(child.pid);
+    for (const info of infos) if (inFamily.has(info.pid) && info.pid !== pid) this.#descendants.set(info.pid, info.startTime);
   }
 }
 
-async function isInGroup(pidText: string, pgid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pidText}/stat`, 'utf8').catch(() => '');
-  // Fields after the parenthesised command name: state ppid pgrp ...; the name itself may contain spaces.
-  const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(afterName[2]) === pgid;
+function parseStat(pid: number, stat: string): ProcessInfo | undefined {
+  // The command name is in parentheses and may hold spaces; the fields after it are state, ppid, pgrp, ...
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const startTime = fields[19];
+  if (fields.length < 20 || startTime === undefined) return undefined;
+  return { pid, ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime };
+}
+
+async function readProcessInfo(pid: number): Promise<ProcessInfo | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat ? parseStat(pid, stat) : undefined;
+}
+
+function readProcessInfoSync(pid: number): ProcessInfo | undefined {
+  try {
+    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lambda's wording comes from Go's os.ProcessState: "exit status 1", "signal: killed". */
@@ -158,8 +245,8 @@ const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
   SIGBUS: 'bus error',
 };
 
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal) return `signal: ${SIGNAL_WORDS[signal] ?? signal}`;
+function describeExit(code: number | null, exitSignal: NodeJS.Signals | null): string {
+  if (exitSignal) return `signal: ${SIGNAL_WORDS[exitSignal] ?? exitSignal}`;
   return `exit status ${code ?? 0}`;
 }
 

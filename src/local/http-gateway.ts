@@ -5,6 +5,7 @@ import { httpToEvent, type EventKind, type IncomingHttpRequest } from './http-to
 import type { LocalLambda } from './local-lambda.ts';
 import { MAX_RESPONSE_BYTES } from './runtime-api-emulator.ts';
 import { resultToHttp, type HttpReply } from './result-to-http.ts';
+import { readBody } from './request-body.ts';
 
 /**
  * A local stand-in for the HTTP front of a function (Function URL, API Gateway or ALB): each browser
@@ -73,7 +74,7 @@ export class HttpGateway {
 
 async function handle(options: HttpGatewayOptions, server: http.Server, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const started = performance.now();
-  const body = Buffer.concat(await Array.fromAsync(req as AsyncIterable<Buffer>));
+  const body = await readBody(req);
   const request: IncomingHttpRequest = {
     method: req.method ?? 'GET',
     target: req.url ?? '/',

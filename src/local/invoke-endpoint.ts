@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InvokeResult, LocalLambda } from './local-lambda.ts';
+import { readBody } from './request-body.ts';
 
 /**
  * The invoke endpoint of AWS's Runtime Interface Emulator (RIE), the one `docker run -p 9000:8080`
@@ -71,7 +72,7 @@ export class InvokeEndpoint {
 
 async function handle(lambda: Pick<LocalLambda, 'invoke'>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://rie').pathname;
-  const body = Buffer.concat(await Array.fromAsync(req as AsyncIterable<Buffer>));
+  const body = await readBody(req);
   if (path !== INVOKE_PATH) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from('404 page not found\n'));
   if (req.method !== 'POST') return send(res, 405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'POST' }, Buffer.from('Use POST\n'));
 

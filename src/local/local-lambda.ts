@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { BootstrapProcess, type BootstrapExit } from './bootstrap-process.ts';
+import { BootstrapProcess } from './bootstrap-process.ts';
+import { errorDocument, exitReason, reportedError, type FunctionError } from './function-error.ts';
 import { lambdaEnvironment, localFunctionArn } from './lambda-environment.ts';
-import { endLine, initReportLine, reportLine, startLine, timedOutLine, timeoutSeconds } from './lambda-log-lines.ts';
-import { RuntimeApiEmulator, type InitFailure, type InvocationOutcome } from './runtime-api-emulator.ts';
+import { endLine, reportLine, startLine, timedOutLine, timeoutSeconds } from './lambda-log-lines.ts';
+import { resolveOptions, type LocalLambdaOptions, type ResolvedOptions } from './local-lambda-options.ts';
+import { RuntimeApiEmulator, type InvocationOutcome } from './runtime-api-emulator.ts';
+import { initError, watchInit, type InitFailed, type InitOutcome } from './sandbox-init.ts';
 import { newTraceId } from './x-ray-trace-id.ts';
+
+export type { FunctionError, FunctionErrorOrigin } from './function-error.ts';
+export type { LocalLambdaOptions } from './local-lambda-options.ts';
 
 /**
  * One Lambda sandbox on this machine: the Runtime API emulator plus a bootstrap process started with
@@ -13,35 +18,6 @@ import { newTraceId } from './x-ray-trace-id.ts';
  * as Lambda replaces the sandbox.
  */
 
-export interface LocalLambdaOptions {
-  /** The bootstrap executable and its arguments, e.g. [process.execPath, 'dist/bootstrap.js']. */
-  command: string[];
-  /** LAMBDA_TASK_ROOT, also the bootstrap's working directory. */
-  taskRoot: string;
-  /** _HANDLER. */
-  handler: string;
-  /** The function's environment variables (Lambda's reserved ones cannot be overridden). */
-  env?: Record<string, string>;
-  /** The function timeout. Default 3000, Lambda's default. */
-  timeoutMs?: number;
-  /** Default 128, Lambda's default. Reported only: memory is not limited. */
-  memoryMb?: number;
-  /** Default 'local-function'. */
-  functionName?: string;
-  /** Default '$LATEST'. */
-  functionVersion?: string;
-  /** Default: AWS_REGION of this process, else us-east-1. */
-  region?: string;
-  /** LAMBDA_RUNTIME_DIR. Default: the folder of the bootstrap script. */
-  runtimeDir?: string;
-  /** Port of the Runtime API on 127.0.0.1. Default 0: any free port. */
-  runtimeApiPort?: number;
-  /** Pass this process's whole environment to the bootstrap, as AWS's RIE does inside a container. */
-  inheritEnv?: boolean;
-  /** Receives the function's output and the platform lines, one line at a time. Default: stderr. */
-  log?: (line: string) => void;
-}
-
 export interface InvokeOptions {
   /** X-Ray trace header; a fresh one is made when absent, as Lambda does. */
   traceId?: string;
@@ -49,23 +25,6 @@ export interface InvokeOptions {
   clientContext?: string | object;
   /** Sent as Lambda-Runtime-Cognito-Identity: an object, or its JSON text. */
   cognitoIdentity?: string | object;
-}
-
-/** Where a failed invocation failed. */
-export type FunctionErrorOrigin =
-  /** The runtime posted /invocation/{id}/error, or its response was refused (too large). */
-  | 'invoke'
-  /** The bootstrap's init failed (/init/error, exit or init timeout): no event was delivered. */
-  | 'init'
-  /** The bootstrap exited before answering. */
-  | 'exit'
-  /** The function timeout passed. */
-  | 'timeout';
-
-export interface FunctionError {
-  errorType: string;
-  errorMessage: string;
-  origin: FunctionErrorOrigin;
 }
 
 export interface InvokeResult {
@@ -78,25 +37,11 @@ export interface InvokeResult {
   durationMs: number;
 }
 
+/** How long a bootstrap has between SIGTERM and SIGKILL when the sandbox shuts down (Lambda's, without extensions). */
+const SHUTDOWN_GRACE_MS = 500;
+
 /** Lambda's limit for an on-demand init; a slower init is retried within the invoke's own timeout. */
 const INIT_LIMIT_MS = 10_000;
-
-interface InitSucceeded {
-  ok: true;
-  durationMs: number;
-}
-
-interface InitFailed {
-  ok: false;
-  durationMs: number;
-  errorType: string;
-  /** Without the request id, which the invocation that reports it adds. */
-  reason: string;
-  /** What the runtime posted to /init/error, when it did. */
-  posted?: Buffer;
-}
-
-type InitOutcome = InitSucceeded | InitFailed;
 
 /** A bootstrap process and where its init stands. */
 interface Sandbox {
@@ -106,21 +51,6 @@ interface Sandbox {
   initLines: string[] | undefined;
   /** Set when we stop it ourselves, so its exit is not reported as a crash. */
   stopping: boolean;
-}
-
-interface ResolvedOptions {
-  command: string[];
-  taskRoot: string;
-  handler: string;
-  env: Record<string, string>;
-  timeoutMs: number;
-  memoryMb: number;
-  functionName: string;
-  functionVersion: string;
-  region: string;
-  runtimeDir: string;
-  inheritEnv: boolean;
-  log: (line: string) => void;
 }
 
 export class LocalLambda {
@@ -174,7 +104,8 @@ export class LocalLambda {
     const sandbox = this.#sandbox;
     if (sandbox) {
       sandbox.stopping = true;
-      await sandbox.bootstrap.kill();
+      // As Lambda shuts a sandbox down: SIGTERM, a moment to clean up, then SIGKILL.
+      await sandbox.bootstrap.terminate(SHUTDOWN_GRACE_MS);
     }
     await this.#queue;
     await this.#emulator.close();
@@ -212,7 +143,8 @@ export class LocalLambda {
         (this.#activeLogs ?? sandbox.initLines)?.push(line);
       },
     });
-    const created: Sandbox = { bootstrap, init: this.#watchInit(bootstrap), initLines: [], stopping: false };
+    const init = watchInit({ emulator: this.#emulator, bootstrap, limitMs: INIT_LIMIT_MS + options.timeoutMs, log: (line) => this.#log(line) });
+    const created: Sandbox = { bootstrap, init, initLines: [], stopping: false };
     sandbox = created;
     void bootstrap.exited.then((exit) => {
       // A bootstrap that dies between invocations: Lambda would notice on the next invoke and start over.
@@ -221,35 +153,6 @@ export class LocalLambda {
       }
     });
     return created;
-  }
-
-  /** Resolves when the bootstrap first asks for an event, or its init fails (and it has been stopped). */
-  #watchInit(bootstrap: BootstrapProcess): Promise<InitOutcome> {
-    const emulator = this.#emulator;
-    return new Promise<InitOutcome>((resolve) => {
-      let settled = false;
-      const finish = (outcome: Omit<InitSucceeded, 'durationMs'> | Omit<InitFailed, 'durationMs'>): void => {
-        if (settled) return;
-        settled = true;
-        emulator.off('runtime-ready', onReady);
-        emulator.off('init-error', onInitError);
-        clearTimeout(timer);
-        const durationMs = performance.now() - bootstrap.startedAt;
-        if (outcome.ok) return resolve({ ...outcome, durationMs });
-        this.#log(initReportLine(durationMs, outcome.errorType));
-        // Lambda discards a sandbox whose init failed; the next invoke starts a fresh one.
-        void bootstrap.kill().then(() => resolve({ ...outcome, durationMs }));
-      };
-      const onReady = (): void => finish({ ok: true });
-      const onInitError = (failure: InitFailure): void => finish(initFailureFromRuntime(failure));
-      const timer = setTimeout(
-        () => finish({ ok: false, errorType: 'Sandbox.Timedout', reason: `Init timed out after ${timeoutSeconds(INIT_LIMIT_MS + this.#options.timeoutMs)}` }),
-        INIT_LIMIT_MS + this.#options.timeoutMs,
-      );
-      emulator.on('runtime-ready', onReady);
-      emulator.on('init-error', onInitError);
-      void bootstrap.exited.then((exit) => finish(initFailureFromExit(exit)));
-    });
   }
 
   async #invokeNow(event: unknown, options: InvokeOptions): Promise<InvokeResult> {
@@ -288,15 +191,14 @@ export class LocalLambda {
 
     let result: InvokeResult;
     let status: 'timeout' | 'error' | undefined;
-    let maxMemoryUsedMb = await sandbox.bootstrap.maxMemoryUsedMb();
+    let timedOut = false;
     if (ending.kind === 'answered') {
       result = { ...answerResult(ending.outcome), requestId, logs, durationMs: 0 };
       // The invocation lasts until the runtime asks for the next event, as in Lambda (END comes then).
       const done = await beforeDeadline(deadline, Promise.race([this.#runtimeReady(), exited]));
-      maxMemoryUsedMb = (await sandbox.bootstrap.maxMemoryUsedMb()) ?? maxMemoryUsedMb;
       if (done.kind === 'timeout') {
         status = 'timeout';
-        await this.#timeOut(sandbox, requestId);
+        timedOut = true;
       } else if (done.kind === 'exited') {
         this.#forget(sandbox);
         if (!sandbox.stopping && (done.exit.code !== 0 || done.exit.signal)) this.#log(`RequestId: ${requestId} Error: Runtime exited with error: ${done.exit.description}`);
@@ -311,14 +213,20 @@ export class LocalLambda {
       result = errorResult({ errorType: 'Runtime.ExitError', errorMessage, origin: 'exit' }, requestId, logs);
     } else {
       status = 'timeout';
-      await this.#timeOut(sandbox, requestId);
+      timedOut = true;
       const errorMessage = `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds(timeoutMs)}`;
       result = errorResult({ errorType: 'Sandbox.Timedout', errorMessage, origin: 'timeout' }, requestId, logs);
     }
-
-    this.#activeLogs = undefined;
     const durationMs = Math.min(performance.now() - started, timeoutMs);
     result.durationMs = durationMs;
+    // Measured while the processes still exist, and outside the duration.
+    const maxMemoryUsedMb = await sandbox.bootstrap.maxMemoryUsedMb();
+    // After a timeout nothing survives; otherwise note, in the background, what the invocation started,
+    // so that a crash later leaves nothing behind.
+    if (timedOut) await this.#timeOut(sandbox, requestId);
+    else void sandbox.bootstrap.noteDescendants();
+
+    this.#activeLogs = undefined;
     this.#log(endLine(requestId));
     this.#log(reportLine({
       requestId,
@@ -354,7 +262,7 @@ export class LocalLambda {
 
   #reportInitFailure(init: InitFailed, logs: string[]): InvokeResult {
     const requestId = randomUUID();
-    const functionError = initFunctionError(init, requestId);
+    const { functionError, payload } = initError(init, requestId);
     this.#log(startLine(requestId, this.#options.functionVersion));
     this.#log(endLine(requestId));
     this.#log(reportLine({
@@ -366,30 +274,8 @@ export class LocalLambda {
       status: 'error',
       errorType: functionError.errorType,
     }));
-    const payload = init.posted && isJson(init.posted) ? init.posted : errorDocument(functionError);
     return { payload, functionError, requestId, logs, durationMs: 0 };
   }
-}
-
-function resolveOptions(options: LocalLambdaOptions): ResolvedOptions {
-  if (options.command.length === 0) throw new Error('LocalLambda needs a bootstrap command');
-  const [first, second] = options.command;
-  // For `node bootstrap.js` the runtime lives where the script is, not where node is.
-  const bootstrapFile = first === process.execPath && second ? second : first!;
-  return {
-    command: options.command,
-    taskRoot: path.resolve(options.taskRoot),
-    handler: options.handler,
-    env: options.env ?? {},
-    timeoutMs: options.timeoutMs ?? 3000,
-    memoryMb: options.memoryMb ?? 128,
-    functionName: options.functionName ?? 'local-function',
-    functionVersion: options.functionVersion ?? '$LATEST',
-    region: options.region ?? (process.env.AWS_REGION || 'us-east-1'),
-    runtimeDir: path.resolve(options.runtimeDir ?? path.dirname(path.resolve(bootstrapFile))),
-    inheritEnv: options.inheritEnv ?? false,
-    log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
-  };
 }
 
 /** Settles like `promise`, or with `{ kind: 'timeout' }` once the deadline (a performance.now() time) passes. */
@@ -418,72 +304,9 @@ function jsonText(value: string | object | undefined): string | undefined {
 
 function answerResult(outcome: InvocationOutcome): Pick<InvokeResult, 'payload' | 'functionError'> {
   if (outcome.kind === 'response') return { payload: outcome.payload };
-  const document = parseErrorDocument(outcome.payload);
-  return {
-    payload: outcome.payload,
-    functionError: {
-      // The error document is what the invoker reads; the header is the runtime's summary of it.
-      errorType: document.errorType ?? outcome.errorType ?? 'Runtime.Unknown',
-      errorMessage: document.errorMessage ?? outcome.payload.toString('utf8'),
-      origin: 'invoke',
-    },
-  };
+  return { payload: outcome.payload, functionError: reportedError(outcome) };
 }
 
 function errorResult(functionError: FunctionError, requestId: string, logs: string[]): InvokeResult {
   return { payload: errorDocument(functionError), functionError, requestId, logs, durationMs: 0 };
-}
-
-function errorDocument(error: FunctionError): Buffer {
-  return Buffer.from(JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage }));
-}
-
-function parseErrorDocument(payload: Buffer): { errorType?: string; errorMessage?: string } {
-  try {
-    const parsed: unknown = JSON.parse(payload.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null) return {};
-    const { errorType, errorMessage } = parsed as Record<string, unknown>;
-    return {
-      errorType: typeof errorType === 'string' ? errorType : undefined,
-      errorMessage: typeof errorMessage === 'string' ? errorMessage : undefined,
-    };
-  } catch {
-    return {};
-  }
-}
-
-function isJson(payload: Buffer): boolean {
-  try {
-    JSON.parse(payload.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function initFailureFromRuntime(failure: InitFailure): Omit<InitFailed, 'durationMs'> {
-  const document = parseErrorDocument(failure.payload);
-  return {
-    ok: false,
-    errorType: document.errorType ?? failure.errorType ?? 'Runtime.Unknown',
-    reason: document.errorMessage ?? failure.payload.toString('utf8'),
-    posted: failure.payload,
-  };
-}
-
-function initFailureFromExit(exit: BootstrapExit): Omit<InitFailed, 'durationMs'> {
-  if (exit.spawnError) {
-    return { ok: false, errorType: 'Runtime.InvalidEntrypoint', reason: `Error: ${exit.description}` };
-  }
-  return { ok: false, errorType: 'Runtime.ExitError', reason: `Error: ${exitReason(exit)}` };
-}
-
-function initFunctionError(init: InitFailed, requestId: string): FunctionError {
-  // A runtime's own message stays as it wrote it; a platform failure names the request, as Lambda's do.
-  const errorMessage = init.posted ? init.reason : `RequestId: ${requestId} ${init.reason.startsWith('Error: ') ? init.reason : `Error: ${init.reason}`}`;
-  return { errorType: init.errorType, errorMessage, origin: 'init' };
-}
-
-function exitReason(exit: BootstrapExit): string {
-  return exit.code === 0 && !exit.signal ? 'Runtime exited without providing a reason' : `Runtime exited with error: ${exit.description}`;
 }

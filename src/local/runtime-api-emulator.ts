@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBodyUpTo } from './request-body.ts';
 
 /**
  * The Lambda Runtime API (2018-06-01) for one sandbox, spoken to any bootstrap: the part of Lambda a
@@ -194,7 +195,7 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
       // A runtime that reported a failed init gets nothing more to run; it is about to be stopped.
       return sendStateError(res, 'InitError', 'Ready');
     }
-    if (this.#initializing) this.#initializing = false;
+    this.#initializing = false;
     this.emit('runtime-ready');
     // Lambda hands a /next made while an invocation is still unanswered the same event again.
     if (this.#inFlight) return this.#sendEvent(res, this.#inFlight);
@@ -241,7 +242,7 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
       req.resume();
       return sendStateError(res, record.state === 'queued' ? 'Ready' : 'ResponseSent', kind === 'response' ? 'InvocationResponse' : 'InvocationErrorResponse');
     }
-    const body = await readLimited(req, MAX_RESPONSE_BYTES);
+    const body = await readBodyUpTo(req, MAX_RESPONSE_BYTES);
     // The invocation may have been cancelled (timed out) while the body was arriving.
     if (record !== this.#inFlight) return sendStateError(res, 'ResponseSent', 'InvocationResponse');
     record.state = 'answered';
@@ -251,7 +252,9 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
       return sendJson(res, 202, { status: 'OK' });
     }
     if (body.size > MAX_RESPONSE_BYTES) {
-      // As in Lambda: the runtime is told 413, the invoker gets a function error instead of the payload.
+      // As in Lambda: the runtime is told 413, the invoker gets a function error instead of the payload,
+      // and the invocation is over, so a following /error gets 403 (the RIE's invocationresponse.go
+      // marks the response sent; its rapi tests check the message below word for word).
       const message = `Response payload size (${body.size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
       record.settle({
         kind: 'error',
@@ -272,7 +275,7 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
       req.resume();
       return sendStateError(res, this.#initFailure ? 'InitError' : 'Running', 'InitError');
     }
-    const body = await readLimited(req, MAX_RESPONSE_BYTES);
+    const body = await readBodyUpTo(req, MAX_RESPONSE_BYTES);
     const failure: InitFailure = { errorType: headerText(req, 'lambda-runtime-function-error-type'), payload: body.data };
     this.#initFailure = failure;
     sendJson(res, 202, { status: 'OK' });
@@ -284,17 +287,6 @@ function headerText(req: http.IncomingMessage, name: string): string | undefined
   const value = req.headers[name];
   const text = Array.isArray(value) ? value.join(', ') : value;
   return text === undefined || text === '' ? undefined : text;
-}
-
-/** Reads a body, keeping at most `limit` bytes but draining (and counting) the rest, so the connection stays usable. */
-async function readLimited(req: http.IncomingMessage, limit: number): Promise<{ data: Buffer; size: number }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (size + chunk.length <= limit) chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { data: Buffer.concat(chunks), size };
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -188,6 +188,14 @@ export function encodeParams(requestId: number, params: Record<string, string>):
   return records;
 }
 
+/**
+ * A management query (request id 0): the application answers with GET_VALUES_RESULT holding the
+ * values it knows (FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS).
+ */
+export function encodeGetValues(names: string[]): Buffer[] {
+  return encodeRecord(RecordType.GetValues, 0, Buffer.concat(names.map((name) => encodeNameValuePair(name, ''))));
+}
+
 /** The STDIN stream: the body in records of at most 65535 bytes, then the empty record that ends it. */
 export function encodeStdin(requestId: number, body: Buffer): Buffer[] {
   const records: Buffer[] = [];

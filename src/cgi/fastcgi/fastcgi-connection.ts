@@ -3,7 +3,9 @@ import { LineSplitter } from '../stderr-lines.ts';
 import { PhpCrashError } from '../php-executor.ts';
 import {
   decodeEndRequest,
+  decodeNameValuePairs,
   encodeBeginRequest,
+  encodeGetValues,
   encodeParams,
   encodeStdin,
   KEEP_CONN,
@@ -46,6 +48,7 @@ export class FastCgiConnection {
   readonly #socket: net.Socket;
   readonly #parser = new RecordParser();
   #active: ActiveRequest | undefined;
+  #valuesQuery: { resolve: (values: Map<string, string>) => void; reject: (error: Error) => void } | undefined;
   #closed = false;
   #lastError: Error | undefined;
 
@@ -74,12 +77,8 @@ export class FastCgiConnection {
     return !this.#closed && !this.#socket.destroyed && !this.#socket.readableEnded;
   }
 
-  get busy(): boolean {
-    return this.#active !== undefined;
-  }
-
   request(request: FastCgiRequest): Promise<FastCgiResponse> {
-    if (this.#active) return Promise.reject(new Error('FastCgiConnection carries one request at a time'));
+    if (this.#active || this.#valuesQuery) return Promise.reject(new Error('FastCgiConnection carries one request at a time'));
     if (!this.isOpen) return Promise.reject(new PhpCrashError('the FastCGI connection to php-cgi is closed'));
     let records: Buffer[];
     try {
@@ -91,6 +90,20 @@ export class FastCgiConnection {
     return new Promise((resolve, reject) => {
       this.#active = { stdout: [], stderr: new LineSplitter(request.log), resolve, reject };
       this.#write(records).catch((error: Error) => this.#fail(new PhpCrashError(`writing the request to php-cgi failed: ${error.message}`)));
+    });
+  }
+
+  /**
+   * Asks the application for management values (FCGI_GET_VALUES). Answering proves more than an
+   * accepted connection: php-cgi listens before it has finished checking its settings, but only
+   * answers from inside its request loop. php-cgi closes the connection after answering.
+   */
+  getValues(names: string[]): Promise<Map<string, string>> {
+    if (this.#valuesQuery || this.#active) return Promise.reject(new Error('FastCgiConnection carries one exchange at a time'));
+    if (!this.isOpen) return Promise.reject(new PhpCrashError('the FastCGI connection to php-cgi is closed'));
+    return new Promise((resolve, reject) => {
+      this.#valuesQuery = { resolve, reject };
+      this.#write(encodeGetValues(names)).catch((error: Error) => this.#fail(new PhpCrashError(`writing to php-cgi failed: ${error.message}`)));
     });
   }
 
@@ -135,6 +148,16 @@ export class FastCgiConnection {
       return;
     }
     for (const record of records) {
+      if (record.type === RecordType.GetValuesResult && this.#valuesQuery) {
+        const query = this.#valuesQuery;
+        this.#valuesQuery = undefined;
+        try {
+          query.resolve(new Map(decodeNameValuePairs(record.content)));
+        } catch (error) {
+          query.reject(error as Error);
+        }
+        continue;
+      }
       const active = this.#active;
       // Management records (request id 0) and anything outside a request are not ours to act on.
       if (!active || record.requestId !== REQUEST_ID) continue;
@@ -156,10 +179,13 @@ export class FastCgiConnection {
   #onClose(): void {
     this.#closed = true;
     const reason = this.#lastError ? ` (${this.#lastError.message})` : '';
-    this.#fail(new PhpCrashError(`php-cgi closed the FastCGI connection before ending the request${reason}`));
+    this.#fail(new PhpCrashError(`php-cgi closed the FastCGI connection before answering${reason}`));
   }
 
   #fail(error: PhpCrashError): void {
+    const query = this.#valuesQuery;
+    this.#valuesQuery = undefined;
+    query?.reject(error);
     const active = this.#active;
     if (!active) return;
     this.#active = undefined;

@@ -3,6 +3,9 @@ import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 
+/** setTimeout's largest delay (2^31 - 1 ms); a larger one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export interface FastCgiExecutorOptions {
   phpCgiBinary: string;
   /** Where php-cgi's socket lives; /tmp by default (the only writable place on Lambda). */
@@ -65,32 +68,34 @@ export class FastCgiExecutor implements PhpExecutor {
   async #executeBeforeDeadline(request: PhpRequest): Promise<Buffer> {
     const remaining = request.deadline - Date.now();
     if (remaining <= 0) throw new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi');
+    // Lambda deadlines are minutes away; the clamp only keeps a far-off one from overflowing setTimeout.
+    const timeoutMs = Math.min(remaining, MAX_TIMER_MS);
     /** The php-cgi that received the request, once its first byte is on the way. */
     let receiver: PhpFastCgiServer | undefined;
-    let timedOut = false;
+    const expired = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        timedOut = true;
+        expired.abort();
         // Killed now, not when the caller gets around to it: PHP must not run past the deadline.
         if (receiver) this.#replace(receiver);
         reject(new PhpTimeoutError(receiver ? 'php-cgi was still running the request at the deadline and was killed' : 'php-cgi was not ready by the deadline'));
-      }, remaining);
+      }, timeoutMs);
     });
-    const work = this.#send(request, (server) => (receiver = server));
-    // After a timeout the killed request's own failure is expected and has nowhere to go.
+    const work = this.#send(request, expired.signal, (server) => (receiver = server));
+    // After a timeout the killed (or never sent) request's own failure has nowhere to go.
     work.catch(() => {});
     try {
       return await Promise.race([work, deadline]);
     } catch (error) {
-      if (!timedOut && receiver && error instanceof PhpCrashError) this.#replace(receiver);
+      if (!expired.signal.aborted && receiver && error instanceof PhpCrashError) this.#replace(receiver);
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async #send(request: PhpRequest, onSending: (server: PhpFastCgiServer) => void): Promise<Buffer> {
+  async #send(request: PhpRequest, expired: AbortSignal, onSending: (server: PhpFastCgiServer) => void): Promise<Buffer> {
     let server = await this.#usableServer();
     let connection: FastCgiConnection;
     try {
@@ -103,13 +108,12 @@ export class FastCgiExecutor implements PhpExecutor {
         throw new PhpCrashError(`cannot connect to php-cgi at ${server.socketPath}: ${error.message}`);
       });
     }
+    // The caller has already been told "timeout" while php-cgi was booting: it must not run now.
+    if (expired.aborted) throw new PhpTimeoutError('the deadline passed before the request was sent');
     onSending(server);
     this.#requestLog = request.log;
     const response = await connection.request({ params: request.env, body: bodyPhpWillRead(request.env, request.body), log: request.log });
-    // php://stderr lines come through php-cgi's stderr pipe, not the socket. They were written
-    // before END_REQUEST, so they are readable by now: one turn of the event loop lets the pipe be
-    // read before the request's log is detached.
-    await new Promise((resolve) => setImmediate(resolve));
+    await pipesPolled();
     server.countServedRequest();
     // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
     if (!server.usable) this.#replace(server);
@@ -164,6 +168,17 @@ export class FastCgiExecutor implements PhpExecutor {
     });
     return starting;
   }
+}
+
+/**
+ * php://stderr lines come through php-cgi's stderr pipe, not the socket, so END_REQUEST can be read
+ * before them. They were written before END_REQUEST, so the pipe is readable by now, but libuv may
+ * have read END_REQUEST in a read loop that started before the pipe became ready: one poll phase
+ * must pass before the request's log is detached. An immediate queued from the check phase runs
+ * only after the next poll phase, hence two.
+ */
+function pipesPolled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /**

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from '../stderr-lines.ts';
 import { FastCgiConnection } from './fastcgi-connection.ts';
-import { waitUntilAccepting } from './unix-socket-readiness.ts';
+import { connectWhenListening } from './unix-socket-readiness.ts';
 
 /** Lambda's only writable directory. */
 export const DEFAULT_SOCKET_DIR = '/tmp';
@@ -14,6 +15,8 @@ const DEFAULT_START_TIMEOUT_MS = 10_000;
 const MAX_SOCKET_PATH_BYTES = 107;
 /** Startup lines kept for the error message when php-cgi dies before listening. */
 const STARTUP_LINES_KEPT = 20;
+/** How long a failed start waits for php-cgi's exit status and last output before reporting. */
+const EXIT_GRACE_MS = 200;
 
 export interface PhpFastCgiServerOptions {
   phpCgiBinary: string;
@@ -37,10 +40,11 @@ export interface ServerExit {
  * One php-cgi FastCGI server (`php-cgi -b <socket>`) and the keep-alive connection to it.
  *
  * PHP_FCGI_CHILDREN=0: php-cgi is then a single process that accepts and runs requests itself.
- * With N > 0 it becomes a master that forks N workers and only supervises them; unset behaves as 0
- * today (checked with php-cgi 8.2) but says so only implicitly. One process is what we want:
- * Lambda sends one invocation at a time, a master would cost memory and a second layer of restarts,
- * and killing one process group stops everything on a deadline.
+ * With N > 0 it becomes a master that forks N workers and only supervises them. Unset also gives
+ * a single process (php-cgi 8.2's default is 0), so setting it is about not inheriting a value
+ * from the function's environment. One process is what we want: Lambda sends one invocation at a
+ * time, a master would cost memory and add a second layer of restarts, and the request runs in the
+ * very process we watch and kill.
  *
  * PHP_FCGI_MAX_REQUESTS: by default php-cgi exits after 500 requests (it counts, then closes the
  * connection right after the 500th END_REQUEST). We set 0, which php-cgi reads as "never": a recycle
@@ -70,7 +74,10 @@ export class PhpFastCgiServer {
     this.socketPath = socketPath;
     this.requestLimit = requestLimit;
     this.exited = exited;
-    // The group was spawned detached: without this, a crashing bootstrap would leave php-cgi behind.
+    // The group was spawned detached, so it does not die with us: this covers every exit that runs
+    // 'exit' handlers (process.exit, an uncaught exception). A signal that kills Node outright
+    // (SIGTERM without a handler, SIGKILL) still leaves php-cgi behind: whoever handles signals
+    // should call stop(). On Lambda the whole sandbox goes anyway.
     this.#killOnProcessExit = () => killGroup(pid);
     process.once('exit', this.#killOnProcessExit);
     void exited.then((exit) => {
@@ -80,7 +87,7 @@ export class PhpFastCgiServer {
     });
   }
 
-  /** Spawns php-cgi and resolves once it accepts connections; rejects if it exits or hangs first. */
+  /** Spawns php-cgi and resolves once it answers FastCGI; rejects if it exits or hangs first. */
   static async start(options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
     const socketDir = path.resolve(options.socketDir ?? DEFAULT_SOCKET_DIR);
     const socketPath = path.join(socketDir, `php-fcgi-${randomUUID()}.sock`);
@@ -95,9 +102,10 @@ export class PhpFastCgiServer {
     // (proc_open, exec) along with it.
     const child = spawn(options.phpCgiBinary, ['-b', socketPath], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
-    const startupLines: string[] = [];
+    /** php-cgi's output until it is ready, for the error message should it never be. */
+    let startupLines: string[] | undefined = [];
     const log = (line: string): void => {
-      if (startupLines.length < STARTUP_LINES_KEPT) startupLines.push(line);
+      if (startupLines && startupLines.length < STARTUP_LINES_KEPT) startupLines.push(line);
       options.log(line);
     };
     forwardLines(child.stdout!, log);
@@ -111,29 +119,32 @@ export class PhpFastCgiServer {
 
     const stopWaiting = new AbortController();
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    const timeout = setTimeout(() => stopWaiting.abort(new Error(`php-cgi did not accept connections on ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
-    void exited.then(async (outcome) => {
-      if (outcome.spawnError) {
-        stopWaiting.abort(new Error(`cannot start php-cgi at ${options.phpCgiBinary}: ${outcome.spawnError.message}`));
-        return;
-      }
-      // Let the pipes deliver php-cgi's last words ("Couldn't create FastCGI listen socket…").
-      await new Promise((resolve) => setImmediate(resolve));
-      const output = startupLines.length > 0 ? `: ${startupLines.join(' | ')}` : '';
-      stopWaiting.abort(new Error(`${options.phpCgiBinary} exited (${describeExit(outcome)}) before accepting FastCGI connections${output}`));
+    const timeout = setTimeout(() => stopWaiting.abort(new Error(`php-cgi did not answer on ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
+    void exited.then((exit) => {
+      stopWaiting.abort(
+        exit.spawnError
+          ? new Error(`cannot start php-cgi at ${options.phpCgiBinary}: ${exit.spawnError.message}`)
+          : new Error(`${options.phpCgiBinary} exited (${describeExit(exit)}) before answering FastCGI requests`),
+      );
     });
 
     try {
-      await waitUntilAccepting(socketPath, stopWaiting.signal);
+      await handshake(socketPath, stopWaiting.signal);
     } catch (error) {
+      // A cut handshake usually means php-cgi is exiting by itself: its exit status says more.
+      if (!stopWaiting.signal.aborted) await Promise.race([exited, delay(EXIT_GRACE_MS)]);
+      const reason = stopWaiting.signal.aborted ? (stopWaiting.signal.reason as Error) : (error as Error);
       if (child.pid !== undefined) killGroup(child.pid);
       await exited;
       removeSocketFile(socketPath);
-      throw error;
+      // php-cgi's last words ("… is not valid") may still be in its pipes.
+      if (!child.stderr!.closed) await Promise.race([once(child.stderr!, 'close').catch(() => {}), delay(EXIT_GRACE_MS)]);
+      const output = startupLines.length > 0 ? `: ${startupLines.join(' | ')}` : '';
+      throw new Error(`${reason.message}${output}`);
     } finally {
       clearTimeout(timeout);
-      startupLines.length = 0;
     }
+    startupLines = undefined;
     return new PhpFastCgiServer(child, child.pid!, socketPath, requestLimit, exited);
   }
 
@@ -171,6 +182,31 @@ export class PhpFastCgiServer {
     this.#child.stdout?.destroy();
     this.#child.stderr?.destroy();
   }
+}
+
+/**
+ * Ready means php-cgi answers a FastCGI management query (GET_VALUES), which it only does from its
+ * request loop. A mere connect is not enough: php-cgi 8.2 listens first and validates its
+ * environment after (PHP_FCGI_MAX_REQUESTS=-1 gets a listening socket, then an exit).
+ */
+async function handshake(socketPath: string, signal: AbortSignal): Promise<void> {
+  const connection = new FastCgiConnection(await connectWhenListening(socketPath, signal));
+  try {
+    await Promise.race([connection.getValues(['FCGI_MPXS_CONNS']), rejectOnAbort(signal)]);
+  } finally {
+    connection.destroy();
+  }
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function parseRequestLimit(value: string | undefined): number {

@@ -7,8 +7,9 @@ const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 50;
 
 /**
- * Resolves once a server accepts connections on the Unix socket `socketPath`; rejects when
- * `signal` aborts (the server exited, or took too long) or on an error other than "not there yet".
+ * Connects to the Unix socket `socketPath` as soon as a server listens there, and resolves with
+ * the connected socket; rejects when `signal` aborts (the server exited, or took too long) or on an
+ * error other than "not there yet".
  *
  * Why not a fixed polling loop: php-cgi takes 15-20 ms to load its extensions before it binds, and
  * every millisecond of that wait is cold-start latency. A watch on the directory reports the
@@ -18,11 +19,10 @@ const MAX_RETRY_MS = 50;
  * back-off, capped at 50 ms, also keeps things moving should the watch miss an event (some
  * filesystems do not report), so a lost event costs latency, never a hang.
  *
- * Success is a completed connect, immediately closed: php-cgi accepts it, reads end-of-file and
- * goes back to accept. It is not kept for the first request, because php-cgi drops a freshly
- * accepted connection that stays silent for 5 s, and the first invocation may come much later.
+ * A listening socket is not proof that the server works: the caller decides what is (for php-cgi,
+ * an answer to a FastCGI query on this very socket).
  */
-export function waitUntilAccepting(socketPath: string, signal: AbortSignal): Promise<void> {
+export function connectWhenListening(socketPath: string, signal: AbortSignal): Promise<net.Socket> {
   const directory = path.dirname(socketPath);
   const fileName = path.basename(socketPath);
 
@@ -38,10 +38,11 @@ export function waitUntilAccepting(socketPath: string, signal: AbortSignal): Pro
       settled = true;
       watcher?.close();
       clearTimeout(retryTimer);
-      probe?.destroy();
       signal.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve();
+      if (error) {
+        probe?.destroy();
+        reject(error);
+      } else resolve(probe!);
     };
     const onAbort = (): void => settle(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
 
@@ -50,7 +51,10 @@ export function waitUntilAccepting(socketPath: string, signal: AbortSignal): Pro
       clearTimeout(retryTimer);
       const socket = net.createConnection(socketPath);
       probe = socket;
-      socket.once('connect', () => settle());
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        settle();
+      });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         socket.destroy();
         probe = undefined;

@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeBeginRequest,
+  decodeEndRequest,
+  decodeHeader,
+  decodeNameValuePairs,
+  encodeBeginRequest,
+  encodeEndRequest,
+  encodeHeader,
+  encodeLength,
+  encodeNameValuePair,
+  encodeParams,
+  encodeRecord,
+  encodeStdin,
+  FastCgiProtocolError,
+  KEEP_CONN,
+  MAX_CONTENT_LENGTH,
+  RecordParser,
+  RecordType,
+  Role,
+  type FastCgiRecord,
+} from '../../../src/cgi/fastcgi/fastcgi-codec.ts';
+
+const join = (buffers: Buffer[]): Buffer => Buffer.concat(buffers);
+
+function parseAll(bytes: Buffer): FastCgiRecord[] {
+  const parser = new RecordParser();
+  const records = parser.push(bytes);
+  expect(parser.pendingBytes).toBe(0);
+  return records;
+}
+
+describe('record header', () => {
+  it('round-trips every field, big-endian, with the reserved byte zeroed', () => {
+    const header = { version: 1, type: RecordType.Stdout, requestId: 0x1234, contentLength: 0xfedc, paddingLength: 7 };
+    const bytes = encodeHeader(header);
+    expect([...bytes]).toEqual([1, 6, 0x12, 0x34, 0xfe, 0xdc, 7, 0]);
+    expect(decodeHeader(bytes)).toEqual(header);
+  });
+
+  it('refuses values that do not fit their fields', () => {
+    const base = { version: 1, type: RecordType.Stdin, requestId: 1, contentLength: 0, paddingLength: 0 };
+    expect(() => encodeHeader({ ...base, contentLength: MAX_CONTENT_LENGTH + 1 })).toThrow(RangeError);
+    expect(() => encodeHeader({ ...base, requestId: 0x10000 })).toThrow(RangeError);
+    expect(() => encodeHeader({ ...base, paddingLength: 256 })).toThrow(RangeError);
+  });
+});
+
+describe('BEGIN_REQUEST and END_REQUEST', () => {
+  it('encodes a keep-alive Responder BEGIN_REQUEST as the specification lays it out', () => {
+    const bytes = join(encodeBeginRequest(1));
+    expect([...bytes]).toEqual([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, KEEP_CONN, 0, 0, 0, 0, 0]);
+    const [record] = parseAll(bytes);
+    expect(decodeBeginRequest(record!.content)).toEqual({ role: Role.Responder, flags: KEEP_CONN });
+  });
+
+  it('round-trips appStatus and protocolStatus', () => {
+    const [record] = parseAll(join(encodeEndRequest(1, { appStatus: 0xdeadbeef, protocolStatus: 2 })));
+    expect(record!.type).toBe(RecordType.EndRequest);
+    expect(decodeEndRequest(record!.content)).toEqual({ appStatus: 0xdeadbeef, protocolStatus: 2 });
+  });
+
+  it('rejects a truncated END_REQUEST body', () => {
+    expect(() => decodeEndRequest(Buffer.alloc(4))).toThrow(FastCgiProtocolError);
+  });
+});
+
+describe('name-value pairs', () => {
+  it('uses one byte up to 127 and four bytes with the high bit from 128', () => {
+    expect([...encodeLength(0)]).toEqual([0]);
+    expect([...encodeLength(127)]).toEqual([127]);
+    expect([...encodeLength(128)]).toEqual([0x80, 0, 0, 128]);
+    expect([...encodeLength(65536)]).toEqual([0x80, 1, 0, 0]);
+    expect([...encodeLength(0x7fffffff)]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    expect(() => encodeLength(0x80000000)).toThrow(RangeError);
+  });
+
+  it.each([0, 1, 127, 128, 255, 65535, 65536, 200_000])('round-trips a name and a value of %i bytes', (length) => {
+    const name = 'N'.repeat(length);
+    const value = 'v'.repeat(length);
+    const pair = encodeNameValuePair(name, value);
+    const lengthBytes = length <= 127 ? 1 : 4;
+    expect(pair.length).toBe(2 * lengthBytes + 2 * length);
+    expect(decodeNameValuePairs(pair)).toEqual([[name, value]]);
+  });
+
+  it('counts lengths in bytes, not characters', () => {
+    const pair = encodeNameValuePair('HTTP_X_NAME', 'é'.repeat(64)); // 128 bytes of UTF-8
+    expect(pair[1]).toBe(0x80);
+    expect(decodeNameValuePairs(pair)).toEqual([['HTTP_X_NAME', 'é'.repeat(64)]]);
+  });
+
+  it('decodes several pairs, empty values included', () => {
+    const content = Buffer.concat([encodeNameValuePair('A', ''), encodeNameValuePair('', 'b'), encodeNameValuePair('LONG', 'x'.repeat(300))]);
+    expect(decodeNameValuePairs(content)).toEqual([
+      ['A', ''],
+      ['', 'b'],
+      ['LONG', 'x'.repeat(300)],
+    ]);
+  });
+
+  it('rejects a pair longer than its content', () => {
+    expect(() => decodeNameValuePairs(encodeNameValuePair('NAME', 'value').subarray(0, 8))).toThrow(FastCgiProtocolError);
+    expect(() => decodeNameValuePairs(Buffer.from([0x80, 0]))).toThrow(FastCgiProtocolError);
+  });
+});
+
+describe('PARAMS stream', () => {
+  it('ends with an empty PARAMS record', () => {
+    const records = parseAll(join(encodeParams(1, { SCRIPT_FILENAME: '/var/task/index.php', REQUEST_METHOD: 'GET' })));
+    expect(records.map((r) => [r.type, r.content.length > 0])).toEqual([
+      [RecordType.Params, true],
+      [RecordType.Params, false],
+    ]);
+    expect(decodeNameValuePairs(records[0]!.content)).toEqual([
+      ['SCRIPT_FILENAME', '/var/task/index.php'],
+      ['REQUEST_METHOD', 'GET'],
+    ]);
+  });
+
+  it('sends an empty parameter set as the empty record alone', () => {
+    expect(parseAll(join(encodeParams(1, {})))).toEqual([{ type: RecordType.Params, requestId: 1, content: Buffer.alloc(0) }]);
+  });
+
+  it('packs pairs into records of at most 65535 bytes without ever splitting a pair (php-cgi parses each record alone)', () => {
+    const params: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) params[`HTTP_X_HEADER_${i}`] = String(i).repeat(5000);
+    const records = parseAll(join(encodeParams(7, params)));
+    expect(records.length).toBeGreaterThan(3);
+    const decoded: Array<[string, string]> = [];
+    for (const record of records) {
+      expect(record.content.length).toBeLessThanOrEqual(MAX_CONTENT_LENGTH);
+      expect(record.requestId).toBe(7);
+      decoded.push(...decodeNameValuePairs(record.content)); // throws if a pair were cut
+    }
+    expect(Object.fromEntries(decoded)).toEqual(params);
+    expect(records.at(-1)!.content.length).toBe(0);
+  });
+
+  it('refuses, before anything is sent, a single parameter too large for one record', () => {
+    expect(() => encodeParams(1, { HTTP_COOKIE: 'c'.repeat(70_000) })).toThrow(/HTTP_COOKIE/);
+  });
+});
+
+describe('STDIN stream', () => {
+  it('splits a body above 64 KiB into records of at most 65535 bytes, then an empty record', () => {
+    const body = Buffer.alloc(200_000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
+    const records = parseAll(join(encodeStdin(1, body)));
+    expect(records.map((r) => r.content.length)).toEqual([65535, 65535, 65535, 200_000 - 3 * 65535, 0]);
+    expect(records.every((r) => r.type === RecordType.Stdin)).toBe(true);
+    expect(Buffer.concat(records.map((r) => r.content)).equals(body)).toBe(true);
+  });
+
+  it('sends exactly one 65535-byte record for a body of that size', () => {
+    const records = parseAll(join(encodeStdin(1, Buffer.alloc(MAX_CONTENT_LENGTH, 1))));
+    expect(records.map((r) => r.content.length)).toEqual([MAX_CONTENT_LENGTH, 0]);
+  });
+
+  it('sends only the terminating record for an empty body', () => {
+    expect(join(encodeStdin(1, Buffer.alloc(0)))).toEqual(encodeHeader({ version: 1, type: RecordType.Stdin, requestId: 1, contentLength: 0, paddingLength: 0 }));
+  });
+
+  it('does not copy the body', () => {
+    const body = Buffer.alloc(100_000, 7);
+    const [, firstContent] = encodeStdin(1, body);
+    expect(firstContent!.buffer).toBe(body.buffer);
+  });
+});
+
+describe('RecordParser', () => {
+  /** A response as php-cgi sends one: padded STDOUT, STDERR, more STDOUT, END_REQUEST. */
+  function responseStream(): { bytes: Buffer; expected: FastCgiRecord[] } {
+    const paddedStdout = Buffer.from('Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nhello');
+    const padding = 8 - (paddedStdout.length % 8);
+    const bytes = Buffer.concat([
+      encodeHeader({ version: 1, type: RecordType.Stdout, requestId: 1, contentLength: paddedStdout.length, paddingLength: padding }),
+      paddedStdout,
+      Buffer.alloc(padding, 0xee),
+      ...encodeRecord(RecordType.Stderr, 1, Buffer.from('PHP Warning:  oops\n')),
+      ...encodeRecord(RecordType.Stdout, 1, Buffer.from(' world')),
+      ...encodeRecord(RecordType.Stdout, 1),
+      ...encodeEndRequest(1, { appStatus: 0, protocolStatus: 0 }),
+    ]);
+    const expected: FastCgiRecord[] = [
+      { type: RecordType.Stdout, requestId: 1, content: paddedStdout },
+      { type: RecordType.Stderr, requestId: 1, content: Buffer.from('PHP Warning:  oops\n') },
+      { type: RecordType.Stdout, requestId: 1, content: Buffer.from(' world') },
+      { type: RecordType.Stdout, requestId: 1, content: Buffer.alloc(0) },
+      { type: RecordType.EndRequest, requestId: 1, content: Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]) },
+    ];
+    return { bytes, expected };
+  }
+
+  it('returns several records from one chunk, padding skipped', () => {
+    const { bytes, expected } = responseStream();
+    expect(parseAll(bytes)).toEqual(expected);
+  });
+
+  it('gives the same records whichever byte the stream is split at', () => {
+    const { bytes, expected } = responseStream();
+    for (let split = 0; split <= bytes.length; split++) {
+      const parser = new RecordParser();
+      const records = [...parser.push(bytes.subarray(0, split)), ...parser.push(bytes.subarray(split))];
+      expect(records, `split at ${split}`).toEqual(expected);
+      expect(parser.pendingBytes).toBe(0);
+    }
+  });
+
+  it('handles a stream fed one byte at a time', () => {
+    const { bytes, expected } = responseStream();
+    const parser = new RecordParser();
+    const records: FastCgiRecord[] = [];
+    for (let i = 0; i < bytes.length; i++) records.push(...parser.push(bytes.subarray(i, i + 1)));
+    expect(records).toEqual(expected);
+  });
+
+  it('reassembles a full-size record arriving in uneven chunks', () => {
+    const content = Buffer.alloc(MAX_CONTENT_LENGTH);
+    for (let i = 0; i < content.length; i++) content[i] = i & 0xff;
+    const bytes = join([...encodeRecord(RecordType.Stdout, 1, content), ...encodeRecord(RecordType.Stdout, 1, content)]);
+    const parser = new RecordParser();
+    const records: FastCgiRecord[] = [];
+    for (let offset = 0, size = 1; offset < bytes.length; offset += size, size = (size * 7) % 9000 + 1) {
+      records.push(...parser.push(bytes.subarray(offset, offset + size)));
+    }
+    expect(records.map((r) => r.content.equals(content))).toEqual([true, true]);
+  });
+
+  it('holds an incomplete record until the rest arrives', () => {
+    const bytes = join(encodeRecord(RecordType.Stdout, 1, Buffer.from('abcdef')));
+    const parser = new RecordParser();
+    expect(parser.push(bytes.subarray(0, 10))).toEqual([]);
+    expect(parser.pendingBytes).toBe(10);
+    expect(parser.push(bytes.subarray(10))).toEqual([{ type: RecordType.Stdout, requestId: 1, content: Buffer.from('abcdef') }]);
+  });
+
+  it('rejects a stream that is not FastCGI 1', () => {
+    expect(() => new RecordParser().push(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(FastCgiProtocolError);
+  });
+});

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bodyPhpWillRead, FastCgiExecutor } from '../../../src/cgi/fastcgi/fastcgi-executor.ts';
+import { PhpCrashError, PhpTimeoutError } from '../../../src/cgi/php-executor.ts';
+import { createPhpFixtures, parseCgiOutput, PHP_CGI, processExists, waitFor, type PhpFixtures } from './php-fixtures.ts';
+
+let php: PhpFixtures;
+let socketDir: string;
+const executors: FastCgiExecutor[] = [];
+
+beforeAll(() => {
+  php = createPhpFixtures();
+  socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fcgi-exec-'));
+});
+
+afterEach(async () => {
+  await Promise.all(executors.splice(0).map((executor) => executor.stop()));
+});
+
+afterAll(() => {
+  php.remove();
+  fs.rmSync(socketDir, { recursive: true, force: true });
+});
+
+function newExecutor(extraEnv: Record<string, string> = {}, log?: (line: string) => void): FastCgiExecutor {
+  const executor = new FastCgiExecutor({
+    phpCgiBinary: PHP_CGI,
+    socketDir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FUNCTION_VAR: 'from-the-function', ...extraEnv },
+    log: log ?? (() => {}),
+  });
+  executors.push(executor);
+  return executor;
+}
+
+async function pidOf(executor: FastCgiExecutor): Promise<number> {
+  return Number(parseCgiOutput(await executor.execute(php.request('pid.php'))).body.toString());
+}
+
+describe('FastCgiExecutor against php-cgi', () => {
+  it('runs hello world, with the function environment visible to getenv() without being a request parameter', async () => {
+    const executor = newExecutor();
+    await executor.start();
+    const request = php.request('hello.php');
+    expect(request.env.FUNCTION_VAR).toBeUndefined();
+    const response = parseCgiOutput(await executor.execute(request));
+    expect(response.headers.get('content-type')).toEqual(['text/plain;charset=UTF-8']);
+    expect(response.body.toString()).toMatch(/^Hello, world! pid=\d+ function_var=from-the-function$/);
+  });
+
+  it('starts lazily, and a request sent while start() is still booting waits for the same php-cgi', async () => {
+    const executor = newExecutor();
+    const started = executor.start();
+    const first = executor.execute(php.request('pid.php'));
+    await started;
+    const pid = Number(parseCgiOutput(await first).body.toString());
+    expect(await pidOf(executor)).toBe(pid);
+
+    const lazy = newExecutor();
+    expect(parseCgiOutput(await lazy.execute(php.request('hello.php'))).body.toString()).toMatch(/^Hello, world!/);
+  });
+
+  it('echoes a 1 MB POST body intact', async () => {
+    const executor = newExecutor();
+    const body = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7919 + (i >> 12)) & 0xff;
+    const response = parseCgiOutput(await executor.execute(php.request('echo-body.php', { body })));
+    expect(response.headers.get('x-body-length')).toEqual([String(body.length)]);
+    expect(response.headers.get('x-body-sha256')).toEqual([createHash('sha256').update(body).digest('hex')]);
+    expect(response.body.equals(body)).toBe(true);
+  });
+
+  it('keeps working after a script that did not read its body, and after a body longer than CONTENT_LENGTH', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    const ignored = await executor.execute(php.request('ignore-body.php', { body: Buffer.alloc(300_000, 'x') }));
+    expect(parseCgiOutput(ignored).body.toString()).toBe('ignored a body of 300000');
+    const overlong = await executor.execute(php.request('ignore-body.php', { body: Buffer.alloc(100_000, 'y'), env: { CONTENT_LENGTH: '10' } }));
+    expect(parseCgiOutput(overlong).body.toString()).toBe('ignored a body of 10');
+    const undeclared = php.request('ignore-body.php', { body: Buffer.from('stray') });
+    delete undeclared.env.CONTENT_LENGTH;
+    expect(parseCgiOutput(await executor.execute(undeclared)).body.toString()).toBe('ignored a body of (none)');
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('returns a response above 64 KiB byte for byte', async () => {
+    const executor = newExecutor();
+    const size = 300_000;
+    const response = parseCgiOutput(await executor.execute(php.request('big-response.php', { query: `size=${size}` })));
+    expect(response.body.length).toBe(size);
+    let expected = '';
+    for (let i = 0; expected.length < size; i++) expected += `${String(i % 1024).padStart(7, '0')}|`;
+    expect(response.body.toString()).toBe(expected.slice(0, size));
+  });
+
+  it('sends error_log(), php://stderr and warnings to the request’s log, never to the next request’s', async () => {
+    const idle: string[] = [];
+    const executor = newExecutor({}, (line) => idle.push(line));
+    const logs: string[][] = [[], []];
+    for (const id of [0, 1]) {
+      const output = await executor.execute(php.request('stderr.php', { query: `id=${id}`, log: (line) => logs[id]!.push(line) }));
+      expect(parseCgiOutput(output).body.toString()).toBe('one\ntwo\nthree\nfour\n');
+    }
+    for (const id of [0, 1]) {
+      expect(logs[id]).toContain(`marker-error-log ${id}`);
+      expect(logs[id]).toContain(`marker-php-stderr ${id}`);
+      expect(logs[id]!.some((line) => line.includes(`marker-warning ${id}`))).toBe(true);
+      expect(logs[id]!.join('\n')).not.toContain(`${1 - id}\n`);
+      expect(logs[id]).toHaveLength(3);
+    }
+    expect(idle.filter((line) => line.includes('marker'))).toEqual([]);
+  });
+
+  it('answers a fatal error or an exit() as a complete response on the same php-cgi', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    const lines: string[] = [];
+    const fatal = parseCgiOutput(await executor.execute(php.request('fatal.php', { log: (line) => lines.push(line) })));
+    expect(fatal.headers.get('status')).toEqual(['500 Internal Server Error']);
+    expect(lines.some((line) => line.includes('PHP Fatal error') && line.includes('no_such_function'))).toBe(true);
+    const exited = parseCgiOutput(await executor.execute(php.request('exit.php')));
+    expect(exited.body.toString()).toBe('leaving early');
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('runs 1000 requests on one php-cgi with nothing leaking from one request to the next', async () => {
+    const executor = newExecutor();
+    const reports: Array<Record<string, unknown>> = [];
+    for (let n = 0; n < 1000; n++) {
+      const odd = n % 2 === 1;
+      const request = php.request('state.php', {
+        query: `n=${n}${odd ? '&only_odd=1' : ''}`,
+        env: odd ? { HTTP_COOKIE: 'session=abc', HTTP_X_ONCE: 'once' } : {},
+      });
+      const response = parseCgiOutput(await executor.execute(request));
+      expect(response.headers.has('x-odd')).toBe(odd);
+      expect(response.headers.has('set-cookie')).toBe(odd);
+      expect(response.headers.get('status')).toEqual(odd ? ['201 Created'] : undefined);
+      reports.push(JSON.parse(response.body.toString()) as Record<string, unknown>);
+    }
+    const [first] = reports;
+    expect(first).toMatchObject({ global_set: false, static_count: 1, cookie: [], server_x_once: null, getenv_x_once: false });
+    for (const [n, report] of reports.entries()) {
+      const odd = n % 2 === 1;
+      expect(report, `request ${n}`).toEqual({
+        ...first,
+        cookie: odd ? { session: 'abc' } : [],
+        get: odd ? { n: String(n), only_odd: '1' } : { n: String(n) },
+        server_x_once: odd ? 'once' : null,
+        getenv_x_once: odd ? 'once' : false,
+      });
+    }
+  });
+
+  it('crosses php-cgi’s default 500-request limit without a restart', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    for (let i = 0; i < 600; i++) await executor.execute(php.request('pid.php'));
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('restarts transparently when the function asks php-cgi to recycle (PHP_FCGI_MAX_REQUESTS)', async () => {
+    const executor = newExecutor({ PHP_FCGI_MAX_REQUESTS: '50' });
+    const pids: number[] = [];
+    for (let i = 0; i < 120; i++) pids.push(await pidOf(executor));
+    const distinct = [...new Set(pids)];
+    expect(distinct).toHaveLength(3);
+    expect(pids.filter((pid) => pid === distinct[0])).toHaveLength(50);
+    expect(pids.filter((pid) => pid === distinct[1])).toHaveLength(50);
+  });
+
+  it('replaces a php-cgi killed between requests before sending the next one', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !processExists(pid), 'php-cgi to be gone');
+    const next = await pidOf(executor);
+    expect(next).not.toBe(pid);
+    expect(await pidOf(executor)).toBe(next);
+  });
+
+  it('moves a request not yet written to a new php-cgi when the current one cannot be reached', async () => {
+    const executor = newExecutor();
+    await executor.start();
+    // The keep-alive connection opens on the first request: without the socket file it cannot.
+    for (const file of fs.readdirSync(socketDir)) fs.rmSync(path.join(socketDir, file));
+    const response = parseCgiOutput(await executor.execute(php.request('hello.php')));
+    expect(response.body.toString()).toMatch(/^Hello, world!/);
+    expect(fs.readdirSync(socketDir)).toHaveLength(1);
+  });
+
+  it('fails a request whose php-cgi is killed mid-way with PhpCrashError, and serves the next one', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    const running = executor.execute(php.request('sleep.php', { query: 'seconds=5' }));
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 100);
+    await expect(running).rejects.toThrow(PhpCrashError);
+    const next = await pidOf(executor);
+    expect(next).not.toBe(pid);
+  });
+
+  it('kills php-cgi at the deadline with PhpTimeoutError, and serves the next request', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    const startedAt = Date.now();
+    await expect(executor.execute(php.request('sleep.php', { query: 'seconds=5', timeoutMs: 300 }))).rejects.toThrow(PhpTimeoutError);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+    await waitFor(() => !processExists(pid), 'the timed-out php-cgi to be gone', 1000);
+    const response = parseCgiOutput(await executor.execute(php.request('hello.php')));
+    expect(response.body.toString()).toMatch(/^Hello, world!/);
+  });
+
+  it('at the deadline also kills what the script started (the whole process group)', async () => {
+    const executor = newExecutor();
+    const pidFile = path.join(php.dir, 'grandchild.pid');
+    await expect(executor.execute(php.request('spawn-and-sleep.php', { query: `pidfile=${pidFile}`, timeoutMs: 500 }))).rejects.toThrow(PhpTimeoutError);
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(grandchild).toBeGreaterThan(0);
+    // Reparented to init once php-cgi died: gone when init has reaped it.
+    await waitFor(() => !processExists(grandchild) || fs.readFileSync(`/proc/${grandchild}/stat`, 'utf8').includes(') Z '), 'the sleep started by PHP to be killed', 2000);
+  });
+
+  it('refuses a request whose deadline has already passed without touching php-cgi', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    await expect(executor.execute(php.request('hello.php', { timeoutMs: -1 }))).rejects.toThrow(PhpTimeoutError);
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('rejects start() clearly when the binary is missing', async () => {
+    const executor = new FastCgiExecutor({ phpCgiBinary: '/nonexistent/php-cgi', socketDir, env: {} });
+    await expect(executor.start()).rejects.toThrow(/cannot start php-cgi at \/nonexistent\/php-cgi: .*ENOENT/);
+    await expect(executor.execute(php.request('hello.php'))).rejects.toThrow(PhpCrashError);
+    await executor.stop();
+  });
+
+  it('stop() kills php-cgi and removes its socket', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    await executor.stop();
+    expect(processExists(pid)).toBe(false);
+    expect(fs.readdirSync(socketDir)).toEqual([]);
+  });
+});
+
+describe('bodyPhpWillRead', () => {
+  const body = Buffer.from('0123456789');
+  it.each([
+    ['10', 10],
+    ['4', 4],
+    ['20', 10],
+    ['4 trailing', 4],
+    ['0', 0],
+    ['-3', 0],
+    ['', 0],
+    [undefined, 0],
+  ])('CONTENT_LENGTH=%s sends %i bytes', (contentLength, expected) => {
+    const env: Record<string, string> = contentLength === undefined ? {} : { CONTENT_LENGTH: contentLength };
+    expect(bodyPhpWillRead(env, body).length).toBe(expected);
+  });
+});

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeProbeBootstrap, type ProbeBootstrap } from './probe-bootstrap.ts';
+
+// The bundle the global setup builds: the CLI is tested as users run it.
+const CLI = path.resolve('dist/cli.js');
+
+let probe: ProbeBootstrap;
+
+beforeAll(() => {
+  probe = writeProbeBootstrap();
+});
+
+afterAll(() => probe.remove());
+
+function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Resolves with the first http:// URL the process prints. */
+function printedUrl(child: ChildProcessWithoutNullStreams): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /http:\/\/\S+/.exec(output);
+      if (match) resolve(match[0]);
+    });
+    child.on('close', (code) => reject(new Error(`exited with ${code} before printing a URL: ${output}`)));
+  });
+}
+
+describe('cli invoke', () => {
+  it('prints the response JSON on stdout and the logs on stderr', async () => {
+    const eventFile = path.join(probe.dir, 'event.json');
+    writeFileSync(eventFile, '{"hello":"cli"}');
+    const { code, stdout, stderr } = await runCli(['invoke', '--event', eventFile, '--bootstrap', probe.executable, '--handler', 'main.php', '--env', 'USER_FLAG=1', '--mode', 'cgi', probe.dir]);
+    expect(code).toBe(0);
+    const { event, env } = JSON.parse(stdout);
+    expect(event).toEqual({ hello: 'cli' });
+    expect(env).toMatchObject({ _HANDLER: 'main.php', LAMBDA_TASK_ROOT: probe.dir, USER_FLAG: '1', PHP_CGI_MODE: 'cgi', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' });
+    expect(stderr).toMatch(/^START RequestId: /m);
+    expect(stderr).toMatch(/^REPORT RequestId: .*Init Duration/m);
+  });
+
+  it('reads the event from stdin with --event -, and exits 1 with the error JSON on a function error', async () => {
+    const { code, stdout } = await runCli(['invoke', '--event', '-', '--bootstrap', probe.executable, probe.dir], '{"action":"error"}');
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({ errorMessage: 'it went boom', errorType: 'Boom', stackTrace: [] });
+  });
+
+  it('enforces --timeout', async () => {
+    const { code, stdout, stderr } = await runCli(['invoke', '--event', '-', '--timeout', '0.5', '--bootstrap', probe.executable, probe.dir], '{"action":"sleep","ms":5000}');
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    expect(stderr).toContain('Task timed out after 0.50 seconds');
+  });
+
+  it('explains a missing --event, an unknown flag or command', async () => {
+    const missing = await runCli(['invoke', probe.dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('invoke needs --event');
+    const unknownFlag = await runCli(['invoke', '--colour', 'red']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain('--colour');
+    const unknownCommand = await runCli(['deploy']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("Unknown command 'deploy'");
+  });
+});
+
+describe('cli serve', () => {
+  it('serves HTTP through the function, prints its URL, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', probe.dir, '--port', '0', '--event', 'http-api', '--bootstrap', probe.executable], { stdio: 'pipe' });
+    try {
+      const url = await printedUrl(child);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${url}/hello/there?x=1`, { headers: { cookie: 'a=b' } });
+      expect(res.status).toBe(200);
+      const { event } = (await res.json()) as any;
+      expect(event).toMatchObject({ version: '2.0', rawPath: '/hello/there', rawQueryString: 'x=1', cookies: ['a=b'] });
+    } finally {
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      expect(await closed).toBe(0);
+    }
+  });
+
+  it('refuses an unknown --event kind', async () => {
+    const { code, stderr } = await runCli(['serve', probe.dir, '--event', 'sqs']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--event must be one of function-url, http-api, rest, alb, alb-multi');
+  });
+});
