@@ -22,7 +22,8 @@ export class CgiExecutor implements PhpExecutor {
   async start(): Promise<void> {
     // Prove at init that the binary runs (a missing library fails here, not on the first request).
     const output = await runOnce(this.options.phpCgiBinary, ['-v']);
-    if (!/^PHP \d/.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
+    // Startup warnings (a broken extension ini) may come first: they are not a reason to refuse.
+    if (!/^PHP \d+\.\d+/m.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
   }
 
   execute(request: PhpRequest): Promise<Buffer> {

@@ -28,9 +28,9 @@ export async function runLoop(client: RuntimeApiClient, handle: InvocationHandle
       await client.postInvocationResponse(requestId, payload);
     } catch (error) {
       if (!(error instanceof ResponseTooLargeError)) throw error;
-      const message = `the response is ${Buffer.byteLength(payload)} bytes, over Lambda's 6 MB limit for a synchronous response (binary bodies grow by a third in base64)`;
-      log.write(requestId, 'ERROR', message);
-      await client.postInvocationError(requestId, { errorType: 'Function.ResponseSizeTooLarge', errorMessage: message, stackTrace: [] });
+      // Lambda has already ended the invocation with Function.ResponseSizeTooLarge for the caller;
+      // the log is where the function's owner learns why.
+      log.write(requestId, 'ERROR', `the response is ${Buffer.byteLength(payload)} bytes, over Lambda's 6 MB limit for a synchronous response (binary bodies grow by a third in base64): ${error.message}`);
     }
   }
 }

@@ -77,7 +77,8 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
   it('a response over 6 MB ends the invocation with a clear error, and the next call works', async () => {
     const { result } = await get('/binary.php?repeat=20000');
     expect(result.functionError?.errorType).toBe('Function.ResponseSizeTooLarge');
-    expect(result.functionError?.errorMessage).toMatch(/6 MB/);
+    expect(result.functionError?.errorMessage).toMatch(/exceeded maximum allowed payload size \(6291556 bytes\)/);
+    expect(result.logs.join('\n')).toMatch(/over Lambda's 6 MB limit/);
     await expectHealthy();
   });
 

@@ -56,7 +56,8 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       }, { traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' });
       const server = seen.server;
       expect(server.REQUEST_METHOD).toBe('GET');
-      expect(seen.get).toEqual({ name: 'me', a: ['1', '2'], q: 'café au lait' });
+      // An ALB target group without multi-value headers passes only the last value of a key.
+      expect(seen.get).toEqual({ name: 'me', a: source === 'alb' ? ['2'] : ['1', '2'], q: 'café au lait' });
       // REST delivers decoded values only, so the query is re-encoded; the others pass it as sent.
       if (source === 'rest') expect(server.REQUEST_URI).toMatch(/^\/hello\/world\?/);
       else expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait');
@@ -244,7 +245,10 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       const event = sampleEvent(sample);
       const result = await fn.invoke(event);
       const seen = JSON.parse(readResult(JSON.parse(result.payload.toString())).body.toString());
-      const raw = event.queryStringParameters ?? Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, (v as string[]).at(-1)]));
+      // With multi-value on, PHP keeps the last of repeated keys.
+      const raw = event.multiValueQueryStringParameters
+        ? Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, (v as string[]).at(-1)]))
+        : event.queryStringParameters;
       for (const [key, value] of Object.entries(raw)) {
         const decodedKey = decodeURIComponent(key.replaceAll('+', ' '));
         const got = seen.get[decodedKey];
@@ -257,8 +261,9 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     await probe('function-url', { path: '/', headers: { 'X-Leak-Test': 'first' }, cookies: ['leak=1'], query: 'leak=1' });
     const second = await probe('function-url', { path: '/' });
     expect(second.server.HTTP_X_LEAK_TEST).toBeUndefined();
-    expect(second.cookie).toEqual({});
-    expect(second.get).toEqual({});
+    // PHP's json_encode writes an empty array as [].
+    expect(second.cookie).toEqual([]);
+    expect(second.get).toEqual([]);
     expect(second.server.HTTP_COOKIE).toBeUndefined();
   });
 });
