@@ -1,0 +1,108 @@
+import type { PhpMode } from './bootstrap-child.ts';
+import type { PageName } from './pages.ts';
+
+export interface BenchOptions {
+  /** Measured warm invocations per path, FastCGI mode. */
+  fastcgi: Record<PageName, number>;
+  /** The same in CGI mode (a php-cgi process each: much slower). */
+  cgi: Record<PageName, number>;
+  /** Unmeasured invocations per path before measuring. */
+  warmup: Record<PhpMode, number>;
+  /** The paths take turns, this many times, so that drift on the machine hits them all alike. */
+  rounds: number;
+  coldStarts: number;
+  modes: PhpMode[];
+  pages: PageName[];
+  /** CPU-profile the bootstrap and the emulator and print where their time goes. */
+  profile: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: node bench/run.mjs [options]     (./run bench [options], npm run bench)
+
+Benchmarks dist/bootstrap.js (build it first: node scripts/build.mjs) through a local Runtime API,
+against php-cgi run directly (CGI) and a bare FastCGI request loop.
+
+  --iterations N   warm invocations of the hello page in FastCGI mode (default 3000); the heavy page
+                   gets N/3, CGI mode N/6 per page
+  --quick          a short run: 300 / 100 / 50 iterations, 3 cold starts
+  --cold N         cold starts per mode (default 10)
+  --mode M         fastcgi, cgi or both (default both)
+  --page P         hello, heavy or both (default both)
+  --rounds N       interleaved rounds per measurement (default 5)
+  --profile        also CPU-profile the bootstrap (FastCGI, hello) and the emulator, and print the
+                   functions and files that take the time
+  -h, --help       this text
+
+Always exits 0 when the runtime answered correctly, whatever the figures (PASS/MISS is informative);
+exits 1 on a function error, a wrong body, or when something cannot run at all.`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = {
+    fastcgi: { hello: 3000, heavy: 1000 },
+    cgi: { hello: 500, heavy: 500 },
+    warmup: { fastcgi: 200, cgi: 10 },
+    rounds: 5,
+    coldStarts: 10,
+    modes: ['fastcgi', 'cgi'],
+    pages: ['hello', 'heavy'],
+    profile: false,
+    help: false,
+  };
+  const value = (i: number, flag: string): string => {
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return next;
+  };
+  const count = (text: string, flag: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`${flag} must be a whole number from 1 to 1000000, not '${text}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    switch (flag) {
+      case '--iterations': {
+        const n = count(value(i++, flag), flag);
+        options.fastcgi = { hello: n, heavy: Math.ceil(n / 3) };
+        options.cgi = { hello: Math.ceil(n / 6), heavy: Math.ceil(n / 6) };
+        break;
+      }
+      case '--quick':
+        options.fastcgi = { hello: 300, heavy: 100 };
+        options.cgi = { hello: 50, heavy: 50 };
+        options.warmup = { fastcgi: 50, cgi: 3 };
+        options.coldStarts = 3;
+        options.rounds = 3;
+        break;
+      case '--cold':
+        options.coldStarts = count(value(i++, flag), flag);
+        break;
+      case '--rounds':
+        options.rounds = count(value(i++, flag), flag);
+        break;
+      case '--mode': {
+        const mode = value(i++, flag);
+        if (mode !== 'fastcgi' && mode !== 'cgi' && mode !== 'both') throw new Error(`--mode must be fastcgi, cgi or both, not '${mode}'`);
+        options.modes = mode === 'both' ? ['fastcgi', 'cgi'] : [mode];
+        break;
+      }
+      case '--page': {
+        const page = value(i++, flag);
+        if (page !== 'hello' && page !== 'heavy' && page !== 'both') throw new Error(`--page must be hello, heavy or both, not '${page}'`);
+        options.pages = page === 'both' ? ['hello', 'heavy'] : [page];
+        break;
+      }
+      case '--profile':
+        options.profile = true;
+        break;
+      case '-h':
+      case '--help':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`unknown option '${flag}'\n\n${USAGE}`);
+    }
+  }
+  return options;
+}
