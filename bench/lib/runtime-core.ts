@@ -60,6 +60,11 @@ export class RuntimeCore {
     return new RuntimeCore(executor, handle);
   }
 
+  /** The executor alone (FastCgiExecutor / CgiExecutor): a CGI environment in, php-cgi's raw output out. */
+  execute(env: Record<string, string>): Promise<Buffer> {
+    return this.#executor.execute({ env, body: Buffer.alloc(0), deadline: Date.now() + 30_000, log: () => {} });
+  }
+
   /** One invocation: the JSON the bootstrap would post to /response. */
   async invoke(event: Buffer): Promise<string> {
     return JSON.stringify(await this.#handle(invocation(event)));

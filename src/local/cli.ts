@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { serveContainer } from './container/container-function.ts';
 import { HttpGateway } from './http-gateway.ts';
 import { EVENT_KINDS, isEventKind } from './http-to-event.ts';
 import { InvokeEndpoint } from './invoke-endpoint.ts';
@@ -16,9 +17,12 @@ import { LocalLambda, type LocalLambdaOptions } from './local-lambda.ts';
 const USAGE = `Usage:
   lambda-php serve [app dir] [--port 8000] [--host 127.0.0.1] [--handler index.php]
                    [--event ${EVENT_KINDS.join('|')}] [--mode cgi|fastcgi] [--timeout 30]
-                   [--memory 1024] [--env NAME=VALUE]... [--bootstrap file]
+                   [--memory 1024] [--env NAME=VALUE]... [--bootstrap file] [--container]
       Serve the app over HTTP; each request goes through the function as an event of the chosen kind.
       Without an app dir, serves examples/hello.
+      --container runs the function in a Lambda-like Docker container instead: the PHP layer
+      (build/layers, built when missing or stale) at /opt, the app at /var/task, both read-only,
+      only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm.
 
   lambda-php invoke --event file.json|- [app dir] [--handler index.php] [--mode cgi|fastcgi]
                     [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--bootstrap file]
@@ -70,12 +74,21 @@ async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...FUNCTION_OPTIONS, port: { type: 'string' }, host: { type: 'string' }, event: { type: 'string' } },
+    options: { ...FUNCTION_OPTIONS, port: { type: 'string' }, host: { type: 'string' }, event: { type: 'string' }, container: { type: 'boolean' } },
   });
   if (values.help) return printUsage();
   const eventKind = values.event ?? 'function-url';
   if (!isEventKind(eventKind)) throw new UsageError(`--event must be one of ${EVENT_KINDS.join(', ')}, not '${eventKind}'`);
   const appDir = appDirectory(positionals);
+  if (values.container) {
+    if (values.bootstrap) throw new UsageError('--container runs the layer\'s bootstrap: it cannot be combined with --bootstrap');
+    const log = (line: string): void => void process.stdout.write(`${line}\n`);
+    const server = await serveContainer({ ...functionOptions(values, appDir), eventKind, host: values.host ?? '127.0.0.1', port: portNumber(values.port ?? '8000'), log, accessLog: log });
+    process.stdout.write(`Serving ${appDir} in container ${server.lambda.spec.image} (handler ${server.lambda.spec.env._HANDLER}, ${eventKind} events) on ${server.url}\n`);
+    await untilSignal();
+    await server.close();
+    return 0;
+  }
   const fn = await LocalLambda.start({ ...functionOptions(values, appDir), log: (line) => process.stdout.write(`${line}\n`) });
   const gateway = await HttpGateway.start({
     lambda: fn,

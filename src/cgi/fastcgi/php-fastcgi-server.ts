@@ -149,7 +149,7 @@ export class PhpFastCgiServer {
   }
 
   get running(): boolean {
-    return this.#exit === undefined;
+    return this.#exit === undefined && !processIsGone(this.pid);
   }
 
   /** Whether the next request can be sent here: running, connection intact, not at its recycle limit. */
@@ -183,6 +183,32 @@ export class PhpFastCgiServer {
     this.#child.stderr?.destroy();
   }
 }
+
+const HAS_PROC = fs.existsSync('/proc/self/stat');
+
+/**
+ * Node learns of php-cgi's death an event-loop turn or more after the kernel does, so a request
+ * could be written to a php-cgi killed a moment ago (by the OOM killer, say) and fail for nothing.
+ * /proc knows at once: a SIGKILL is pending from the moment kill() returns, and a dead child stays
+ * a zombie until it is reaped. Where there is no /proc, the exit event is all there is.
+ */
+function processIsGone(pid: number): boolean {
+  if (!HAS_PROC) return false;
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return true;
+  }
+  const state = /^State:\s+(\w)/m.exec(status)?.[1];
+  if (state === 'Z' || state === 'X') return true;
+  for (const pending of status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)) {
+    if ((BigInt(`0x${pending[1]}`) & SIGKILL_BIT) !== 0n) return true;
+  }
+  return false;
+}
+
+const SIGKILL_BIT = 1n << 8n;
 
 /**
  * Ready means php-cgi answers a FastCGI management query (GET_VALUES), which it only does from its

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { HttpGateway } from '../http-gateway.ts';
+import type { EventKind } from '../http-to-event.ts';
+import { baseImage, DEFAULT_BASE_IMAGE, distroForImage, lambdaContainerSpec, projectRoot, type LambdaContainerSpec } from './container-spec.ts';
+import { DockerLambda, dockerAvailable, imageExists } from './docker-lambda.ts';
+import { freePort } from './invoke-client.ts';
+import { ensureLayer, unpackLayer, type LayerVariant } from './layer.ts';
+import { runLogged } from './run-logged.ts';
+
+/**
+ * `lambda-php serve --container`: the user's app in a Lambda-like container (container-spec.ts)
+ * built from this repository's layer, behind the same local HTTP gateway as `serve`.
+ */
+
+export interface ContainerFunctionOptions {
+  /** The app, mounted at /var/task. */
+  taskRoot: string;
+  handler: string;
+  /** The function's environment (PHP_CGI_MODE included). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  memoryMb?: number;
+  functionName?: string;
+  region?: string;
+  /** Default: LAMBDA_BASE_IMAGE, else lambda-php/debian-base:bookworm. */
+  image?: string;
+  /** Default provided. */
+  variant?: LayerVariant;
+  /** Setup progress and the container's output, one line at a time. */
+  log: (line: string) => void;
+}
+
+/**
+ * Makes sure everything the container needs exists (a Docker engine, the default base image, a
+ * current layer zip), then starts it. Uses the repository's scripts/docker scripts for the first
+ * three, so it must run from a checkout of this project.
+ */
+export async function startContainerFunction(options: ContainerFunctionOptions): Promise<DockerLambda> {
+  const { log } = options;
+  const repoRoot = projectRoot();
+  const scripts = path.join(repoRoot, 'scripts', 'docker');
+  const image = options.image ?? baseImage();
+  const variant = options.variant ?? 'provided';
+  if (!(await dockerAvailable())) {
+    log('No Docker engine answers: scripts/docker/ensure-docker.sh');
+    await runLogged('bash', [path.join(scripts, 'ensure-docker.sh')], { onLine: log });
+  }
+  if (image === DEFAULT_BASE_IMAGE && !(await imageExists(image))) {
+    log(`Making the base image ${image}: scripts/docker/make-base-image.sh (about a minute)`);
+    await runLogged('bash', [path.join(scripts, 'make-base-image.sh')], { onLine: log });
+  }
+  const zip = await ensureLayer({ repoRoot, variant, distro: distroForImage(image), log });
+  const layerDir = await unpackLayer(zip);
+  const spec: LambdaContainerSpec = lambdaContainerSpec({
+    image,
+    variant,
+    // The managed nodejs runtime's node, simulated with the one running this CLI (Linux hosts).
+    nodeBinary: variant === 'nodejs' ? process.execPath : undefined,
+    taskRoot: options.taskRoot,
+    layerDir,
+    handler: options.handler,
+    env: options.env,
+    port: await freePort(),
+    functionName: options.functionName,
+    timeoutSeconds: options.timeoutMs === undefined ? undefined : Math.max(1, Math.round(options.timeoutMs / 1000)),
+    memoryMb: options.memoryMb,
+    region: options.region,
+  });
+  log(`Starting ${image} with the layer at /opt (read-only), ${options.taskRoot} at /var/task (read-only), /tmp writable`);
+  return DockerLambda.start({ spec, log });
+}
+
+export interface ContainerServeOptions extends ContainerFunctionOptions {
+  eventKind: EventKind;
+  host: string;
+  port: number;
+  accessLog?: (line: string) => void;
+}
+
+export interface ContainerServer {
+  url: string;
+  lambda: DockerLambda;
+  close(): Promise<void>;
+}
+
+export async function serveContainer(options: ContainerServeOptions): Promise<ContainerServer> {
+  const lambda = await startContainerFunction(options);
+  let gateway: HttpGateway;
+  try {
+    gateway = await HttpGateway.start({
+      lambda,
+      eventKind: options.eventKind,
+      host: options.host,
+      port: options.port,
+      region: options.region ?? (process.env.AWS_REGION || 'us-east-1'),
+      accessLog: options.accessLog,
+    });
+  } catch (error) {
+    await lambda.stop();
+    throw error;
+  }
+  return {
+    url: gateway.url,
+    lambda,
+    async close() {
+      await gateway.close();
+      await lambda.stop();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { InvokeOptions, InvokeResult } from '../local-lambda.ts';
+import { dockerRunArguments, type LambdaContainerSpec } from './container-spec.ts';
+import { invokeEndpoint, waitForHttp } from './invoke-client.ts';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * A Lambda-like container (container-spec.ts) run with the plain docker CLI: what `serve --container`
+ * uses, so that the CLI bundle needs no Docker client library. Its invoke() has LocalLambda's
+ * shape, so HttpGateway can sit in front of it.
+ */
+
+export interface DockerLambdaOptions {
+  spec: LambdaContainerSpec;
+  /** Receives the container's output, one line at a time. Default: stderr. */
+  log?: (line: string) => void;
+  /** docker run --pull. Default missing. */
+  pull?: 'missing' | 'never' | 'always';
+  /** Default 60 s. */
+  startupTimeoutMs?: number;
+  /** The docker client. Default docker. */
+  docker?: string;
+}
+
+export class DockerLambda {
+  readonly spec: LambdaContainerSpec;
+  readonly containerId: string;
+  readonly #docker: string;
+  readonly #logs: ChildProcess;
+  #stopped = false;
+
+  private constructor(spec: LambdaContainerSpec, containerId: string, docker: string, logs: ChildProcess) {
+    this.spec = spec;
+    this.containerId = containerId;
+    this.#docker = docker;
+    this.#logs = logs;
+  }
+
+  static async start(options: DockerLambdaOptions): Promise<DockerLambda> {
+    const docker = options.docker ?? 'docker';
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const name = `lambda-php-${randomBytes(4).toString('hex')}`;
+    const args = ['run', ...dockerRunArguments(options.spec, { name, pull: options.pull, labels: { 'lambda-php.container': 'serve' } })];
+    let containerId: string;
+    try {
+      containerId = (await execFileAsync(docker, args, { maxBuffer: 16 << 20 })).stdout.trim();
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new Error(`docker run failed: ${stderr || String(error)}`);
+    }
+    const tail: string[] = [];
+    const logs = spawn(docker, ['logs', '--follow', containerId], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let exited = false;
+    logs.once('close', () => {
+      exited = true;
+    });
+    for (const stream of [logs.stdout!, logs.stderr!]) {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          log(line);
+        }
+      });
+    }
+    const lambda = new DockerLambda(options.spec, containerId, docker, logs);
+    try {
+      // `docker logs --follow` ends when the container does: then it will never answer.
+      await waitForHttp(options.spec.hostPort, options.startupTimeoutMs ?? 60_000, () =>
+        exited ? `The container exited during startup; its last lines:\n${tail.join('\n')}` : undefined,
+      );
+    } catch (error) {
+      await lambda.stop();
+      throw error;
+    }
+    return lambda;
+  }
+
+  get invokeUrl(): string {
+    return this.spec.invokeUrl;
+  }
+
+  invoke(payload: Buffer, options: InvokeOptions = {}): Promise<InvokeResult> {
+    return invokeEndpoint(this.spec.invokeUrl, payload, { ...options, lenientErrors: this.spec.awsImage });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    // --rm removes it once stopped; SIGTERM first, as Lambda's shutdown does.
+    await execFileAsync(this.#docker, ['stop', '--time', '2', this.containerId]).catch(() => undefined);
+    this.#logs.kill();
+  }
+}
+
+/** Whether a Docker engine answers. */
+export async function dockerAvailable(docker = 'docker'): Promise<boolean> {
+  try {
+    await execFileAsync(docker, ['version', '--format', '{{.Server.Version}}'], { timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function imageExists(image: string, docker = 'docker'): Promise<boolean> {
+  try {
+    await execFileAsync(docker, ['image', 'inspect', image], { timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
