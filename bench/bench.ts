@@ -83,11 +83,14 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
     console.log(formatTargets(warm));
 
     if (options.profile) {
-      progress('profiling the bootstrap (FastCGI, hello)');
-      const bootstrapProfile = await profileBootstrap(setupFor('hello'), context.cacheDir, context.root);
+      const reports: string[] = [];
+      for (const page of ['hello', 'heavy'] as const) {
+        progress(`profiling the bootstrap (FastCGI, ${page})`);
+        reports.push(formatProfile(await profileBootstrap(setupFor(page), page, context.cacheDir, context.root)));
+      }
       progress('profiling the emulator (FastCGI, hello)');
-      const emulatorProfile = await profileEmulator(setupFor('hello'), context.root);
-      console.log(`\n== CPU profiles ==\n\n${formatProfile(bootstrapProfile)}\n\n${formatProfile(emulatorProfile)}\n`);
+      reports.push(formatProfile(await profileEmulator(setupFor('hello'), context.root)));
+      console.log(`\n== CPU profiles (self time: the function itself, not what it calls; '(native)' are C++ calls: syscalls, buffer copies) ==\n\n${reports.join('\n\n')}\n`);
     }
     console.log(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}). Benchmarks never fail the build: PASS/MISS above is informative.`);
     return 0;
@@ -273,7 +276,7 @@ ${table(rows, (c) => c > 0)}
 }
 
 function formatMemory(results: WarmResult[]): string {
-  const rows: string[][] = [['mode', 'page', 'bootstrap VmHWM (emulator)', 'bootstrap VmHWM (mini)', 'php-cgi VmHWM', 'php-cgi run directly']];
+  const rows: string[][] = [['mode', 'page', 'bootstrap VmHWM (emulator)', 'bootstrap VmHWM (mini)', 'VmRSS now (mini)', 'php-cgi VmHWM', 'php-cgi run directly']];
   const how = new Set<string>();
   for (const r of results) {
     rows.push([
@@ -281,13 +284,14 @@ function formatMemory(results: WarmResult[]): string {
       r.page,
       kb(r.memory.bootstrapEmulator),
       kb(r.memory.bootstrapMini),
+      kb(r.memory.bootstrapMiniNow),
       kb(r.memory.phpCgi),
       r.mode === 'cgi' ? kb(r.memory.phpCgiDirect) : '',
     ]);
     how.add(`  php-cgi, ${r.mode}: ${r.memory.phpCgiHow}`);
   }
   return `
-== Peak memory (VmHWM from /proc/<pid>/status, after the warm runs of that page; one bootstrap per page) ==
+== Peak memory (VmHWM from /proc/<pid>/status after the warm runs of that page, one bootstrap per page) ==
 
 ${table(rows, (c) => c > 1)}
 ${[...how].join('\n')}

@@ -147,6 +147,10 @@ fastcgi.logging = 0
 ; No "X-Powered-By: PHP/x.y" header.
 expose_php = Off
 
+; As php.ini-production: headers can still change after the first echo (header(), a redirect,
+; setcookie()), and a fatal error after some output still answers 500 instead of a partial 200.
+output_buffering = 4096
+
 ; The runtime computes SCRIPT_FILENAME / PATH_INFO itself; PHP must not second-guess them.
 ; cgi.force_redirect stays on (the runtime sends REDIRECT_STATUS=200).
 cgi.fix_pathinfo = 0

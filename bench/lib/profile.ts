@@ -38,13 +38,15 @@ export interface ProfileReport {
   byFunction: Array<{ name: string; where: string; selfMs: number }>;
 }
 
-const PROFILE_INVOCATIONS = 2000;
+/** Measured invocations per profile, by page; each after WARMUP unmeasured ones. */
+const PROFILE_INVOCATIONS = { hello: 2000, heavy: 500 } as const;
 const WARMUP = 200;
 const TIMEOUT_MS = 30_000;
 
-export async function profileBootstrap(setup: Setup, cacheDir: string, root: string): Promise<ProfileReport> {
+export async function profileBootstrap(setup: Setup, page: 'hello' | 'heavy', cacheDir: string, root: string): Promise<ProfileReport> {
   const dir = path.join(cacheDir, 'profiles');
-  const name = 'bootstrap-fastcgi-hello.cpuprofile';
+  const name = `bootstrap-fastcgi-${page}.cpuprofile`;
+  const count = PROFILE_INVOCATIONS[page];
   mkdirSync(dir, { recursive: true });
   rmSync(path.join(dir, name), { force: true });
   const api = await MiniRuntimeApi.start();
@@ -60,7 +62,7 @@ export async function profileBootstrap(setup: Setup, cacheDir: string, root: str
   let measuredTo = 0;
   try {
     await api.nextRequest(TIMEOUT_MS);
-    for (let i = 0; i < WARMUP + PROFILE_INVOCATIONS; i++) {
+    for (let i = 0; i < WARMUP + count; i++) {
       if (i === WARMUP) measuredFrom = performance.now();
       const outcome = await api.invoke(setup.event, TIMEOUT_MS);
       if (outcome.kind !== 'response') throw new Error(`function error while profiling: ${outcome.payload.toString('utf8').slice(0, 300)}`);
@@ -79,9 +81,9 @@ export async function profileBootstrap(setup: Setup, cacheDir: string, root: str
   // The profile starts when the bootstrap's Node has booted (a few tens of ms after exec): a window a
   // little inside the measured loop, whatever that delay, leaves start-up, warm-up and shutdown out.
   const window = { fromMs: measuredFrom - child.startedAt + 10, toMs: measuredTo - child.startedAt - 100 };
-  const invocations = (PROFILE_INVOCATIONS * (window.toMs - window.fromMs)) / (measuredTo - measuredFrom);
+  const invocations = (count * (window.toMs - window.fromMs)) / (measuredTo - measuredFrom);
   return analyze(
-    `bootstrap (dist/bootstrap.js with --cpu-prof, 100 µs sampling), FastCGI, hello: the ${PROFILE_INVOCATIONS} measured invocations after ${WARMUP} of warm-up\n  profile: ${path.relative(root, file)}`,
+    `bootstrap (dist/bootstrap.js with --cpu-prof, 100 µs sampling), FastCGI, ${page}: ${count} measured invocations after ${WARMUP} of warm-up\n  profile: ${path.relative(root, file)}`,
     profile,
     invocations,
     root,
@@ -105,9 +107,10 @@ export async function profileEmulator(setup: Setup, root: string): Promise<Profi
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 100 });
     await session.post('Profiler.start');
-    for (let i = 0; i < PROFILE_INVOCATIONS; i++) await invokeOk(lambda, setup.event);
+    const count = PROFILE_INVOCATIONS.hello;
+    for (let i = 0; i < count; i++) await invokeOk(lambda, setup.event);
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
-    return analyze(`emulator (this process: LocalLambda + RuntimeApiEmulator), FastCGI, hello, ${PROFILE_INVOCATIONS} invocations`, profile, PROFILE_INVOCATIONS, root);
+    return analyze(`emulator (this process: LocalLambda + RuntimeApiEmulator, inspector, 100 µs sampling), FastCGI, hello, ${count} invocations`, profile, count, root);
   } finally {
     session.disconnect();
     await lambda.stop();

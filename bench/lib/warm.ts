@@ -68,6 +68,8 @@ export interface Memory {
   /** VmHWM of the bootstrap, kB, for the emulator-driven and the mini-driven one. */
   bootstrapEmulator: number | undefined;
   bootstrapMini: number | undefined;
+  /** VmRSS of the mini-driven bootstrap at the end: what each fork() of php-cgi copies page tables for (CGI). */
+  bootstrapMiniNow: number | undefined;
   /** VmHWM of the bootstrap's php-cgi (FastCGI: the server; CGI: the highest seen while sampling). */
   phpCgi: number | undefined;
   phpCgiHow: string;
@@ -280,6 +282,7 @@ async function measureMemory(mode: PhpMode, child: BootstrapChild, api: MiniRunt
   const memory: Memory = {
     bootstrapEmulator: emulatorPid === undefined ? undefined : statusKb(emulatorPid, 'VmHWM'),
     bootstrapMini: statusKb(child.pid, 'VmHWM'),
+    bootstrapMiniNow: statusKb(child.pid, 'VmRSS'),
     phpCgi: undefined,
     phpCgiHow: '',
     phpCgiDirect: undefined,

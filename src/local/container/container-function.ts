@@ -31,16 +31,14 @@ export interface ContainerFunctionOptions {
 }
 
 /**
- * Makes sure everything the container needs exists (a Docker engine, the default base image, a
- * current layer zip), then starts it. Uses the repository's scripts/docker scripts for the first
- * three, so it must run from a checkout of this project.
+ * Makes sure everything a container needs exists (a Docker engine, the default base image, a
+ * current layer zip) and returns the unpacked layer, for /opt. Uses the repository's
+ * scripts/docker scripts, so it must run from a checkout of this project.
  */
-export async function startContainerFunction(options: ContainerFunctionOptions): Promise<DockerLambda> {
-  const { log } = options;
+export async function prepareContainerHost(options: { image: string; variant: LayerVariant; log: (line: string) => void }): Promise<string> {
+  const { image, variant, log } = options;
   const repoRoot = projectRoot();
   const scripts = path.join(repoRoot, 'scripts', 'docker');
-  const image = options.image ?? baseImage();
-  const variant = options.variant ?? 'provided';
   if (!(await dockerAvailable())) {
     log('No Docker engine answers: scripts/docker/ensure-docker.sh');
     await runLogged('bash', [path.join(scripts, 'ensure-docker.sh')], { onLine: log });
@@ -50,7 +48,15 @@ export async function startContainerFunction(options: ContainerFunctionOptions):
     await runLogged('bash', [path.join(scripts, 'make-base-image.sh')], { onLine: log });
   }
   const zip = await ensureLayer({ repoRoot, variant, distro: distroForImage(image), log });
-  const layerDir = await unpackLayer(zip);
+  return unpackLayer(zip);
+}
+
+/** Prepares the host (prepareContainerHost), then starts the function's container with docker run. */
+export async function startContainerFunction(options: ContainerFunctionOptions): Promise<DockerLambda> {
+  const { log } = options;
+  const image = options.image ?? baseImage();
+  const variant = options.variant ?? 'provided';
+  const layerDir = await prepareContainerHost({ image, variant, log });
   const spec: LambdaContainerSpec = lambdaContainerSpec({
     image,
     variant,
@@ -61,13 +67,17 @@ export async function startContainerFunction(options: ContainerFunctionOptions):
     handler: options.handler,
     env: options.env,
     port: await freePort(),
+    // AWS images on the host network: their RIE's own Runtime API needs a port too.
+    runtimeApiPort: await freePort(),
     functionName: options.functionName,
     timeoutSeconds: options.timeoutMs === undefined ? undefined : Math.max(1, Math.round(options.timeoutMs / 1000)),
     memoryMb: options.memoryMb,
     region: options.region,
   });
   log(`Starting ${image} with the layer at /opt (read-only), ${options.taskRoot} at /var/task (read-only), /tmp writable`);
-  return DockerLambda.start({ spec, log });
+  const lambda = await DockerLambda.start({ spec, log });
+  log(`Container ${lambda.name} (${lambda.containerId.slice(0, 12)}) is up`);
+  return lambda;
 }
 
 export interface ContainerServeOptions extends ContainerFunctionOptions {

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { InvokeOptions, InvokeResult } from '../local-lambda.ts';
@@ -28,15 +28,20 @@ export interface DockerLambdaOptions {
 export class DockerLambda {
   readonly spec: LambdaContainerSpec;
   readonly containerId: string;
+  /** lambda-php-<random>: for `docker exec -it <name> sh` and `docker logs <name>`. */
+  readonly name: string;
   readonly #docker: string;
   readonly #logs: ChildProcess;
+  readonly #removeOnExit: () => void;
   #stopped = false;
 
-  private constructor(spec: LambdaContainerSpec, containerId: string, docker: string, logs: ChildProcess) {
+  private constructor(spec: LambdaContainerSpec, containerId: string, name: string, docker: string, logs: ChildProcess, removeOnExit: () => void) {
     this.spec = spec;
     this.containerId = containerId;
+    this.name = name;
     this.#docker = docker;
     this.#logs = logs;
+    this.#removeOnExit = removeOnExit;
   }
 
   static async start(options: DockerLambdaOptions): Promise<DockerLambda> {
@@ -44,10 +49,32 @@ export class DockerLambda {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const name = `lambda-php-${randomBytes(4).toString('hex')}`;
     const args = ['run', ...dockerRunArguments(options.spec, { name, pull: options.pull, labels: { 'lambda-php.container': 'serve' } })];
+    // The container runs detached: never leave it behind when this process ends, however it ends.
+    // Until it is up, Ctrl-C means "give up": remove it and exit (afterwards the caller handles signals).
+    const removeNow = (): void => {
+      try {
+        execFileSync(docker, ['rm', '--force', name], { stdio: 'ignore', timeout: 20_000 });
+      } catch {
+        // Never created, or already gone.
+      }
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      removeNow();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    const stopWatchingSignals = (): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('exit', removeNow);
     let containerId: string;
     try {
       containerId = (await execFileAsync(docker, args, { maxBuffer: 16 << 20 })).stdout.trim();
     } catch (error) {
+      stopWatchingSignals();
+      process.off('exit', removeNow);
       const stderr = (error as { stderr?: string }).stderr?.trim();
       throw new Error(`docker run failed: ${stderr || String(error)}`);
     }
@@ -71,7 +98,7 @@ export class DockerLambda {
         }
       });
     }
-    const lambda = new DockerLambda(options.spec, containerId, docker, logs);
+    const lambda = new DockerLambda(options.spec, containerId, name, docker, logs, removeNow);
     try {
       // `docker logs --follow` ends when the container does: then it will never answer.
       await waitForHttp(options.spec.hostPort, options.startupTimeoutMs ?? 60_000, () =>
@@ -80,6 +107,8 @@ export class DockerLambda {
     } catch (error) {
       await lambda.stop();
       throw error;
+    } finally {
+      stopWatchingSignals();
     }
     return lambda;
   }
@@ -97,6 +126,7 @@ export class DockerLambda {
     this.#stopped = true;
     // --rm removes it once stopped; SIGTERM first, as Lambda's shutdown does.
     await execFileAsync(this.#docker, ['stop', '--time', '2', this.containerId]).catch(() => undefined);
+    process.off('exit', this.#removeOnExit);
     this.#logs.kill();
   }
 }

@@ -36,8 +36,8 @@ export function layerZipPath(repoRoot: string, variant: LayerVariant, arch = hos
 }
 
 /**
- * Files compared by content with what the zip holds, zip path -> repository path. Everything else
- * the build reads is compared by modification time (it shapes the zip without being copied into it).
+ * Files compared by content with what the zip holds, zip path -> repository path. The build's
+ * other inputs shape the zip without being copied into it: see inputsChanged.
  */
 function copiedFiles(variant: LayerVariant): Array<[string, string]> {
   const files: Array<[string, string]> = [
@@ -48,24 +48,78 @@ function copiedFiles(variant: LayerVariant): Array<[string, string]> {
   return files;
 }
 
-function buildInputs(distro: LayerDistro): string[] {
-  return ['Dockerfile.build', `php-build/install-php-${distro}.sh`, 'php-build/collect-layer.sh', 'php-build/package-layers.sh', 'php-build/list-base-libs.sh'];
+/** What the build reads besides dist/bootstrap.js: Dockerfile.build and php-build/. */
+function buildInputs(repoRoot: string): string[] {
+  const dir = path.join(repoRoot, 'php-build');
+  const scripts = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name))) : [];
+  return ['Dockerfile.build', ...scripts].filter((file) => existsSync(path.join(repoRoot, file))).sort();
+}
+
+function inputsDigest(repoRoot: string, distro: LayerDistro): string {
+  const hash = createHash('sha256').update(`distro=${distro}\n`);
+  for (const file of buildInputs(repoRoot)) hash.update(`${file}\n`).update(readFileSync(path.join(repoRoot, file))).update('\n');
+  return hash.digest('hex');
+}
+
+/**
+ * Written beside a zip after this code built it: the digest of the build inputs, and the zip's size
+ * and time, so that a zip replaced since (by `./run layer`) no longer matches its record.
+ */
+interface InputsRecord {
+  inputs: string;
+  size: number;
+  mtimeMs: number;
+}
+
+function recordPath(zipFile: string): string {
+  return `${zipFile}.inputs.json`;
+}
+
+/** Records the current build inputs for both variants' zips: they have just been built from them. */
+export function recordLayerInputs(repoRoot: string, distro: LayerDistro): void {
+  const inputs = inputsDigest(repoRoot, distro);
+  for (const variant of ['provided', 'nodejs'] as const) {
+    const zipFile = layerZipPath(repoRoot, variant);
+    if (!existsSync(zipFile)) continue;
+    const { size, mtimeMs } = statSync(zipFile);
+    writeFileSync(recordPath(zipFile), `${JSON.stringify({ inputs, size, mtimeMs } satisfies InputsRecord)}\n`);
+  }
+}
+
+/**
+ * Whether Dockerfile.build or php-build/ changed since the zip was built: by content when this code
+ * built the zip (its record), else by time. Times alone are not enough: BuildKit's local export
+ * keeps the times the files had in the (possibly cached) build, so a rebuild from cache can leave
+ * a zip older than an input that was merely touched.
+ */
+function inputsChanged(repoRoot: string, zipFile: string, distro: LayerDistro): string | undefined {
+  const { size, mtimeMs } = statSync(zipFile);
+  let record: InputsRecord | undefined;
+  try {
+    record = JSON.parse(readFileSync(recordPath(zipFile), 'utf8')) as InputsRecord;
+  } catch {
+    record = undefined;
+  }
+  if (record && record.size === size && record.mtimeMs === mtimeMs) {
+    return record.inputs === inputsDigest(repoRoot, distro) ? undefined : 'Dockerfile.build or php-build/ changed since the layer was built';
+  }
+  for (const input of buildInputs(repoRoot)) {
+    if (statSync(path.join(repoRoot, input)).mtimeMs > mtimeMs) return `${input} changed after the layer was built`;
+  }
+  return undefined;
 }
 
 /**
  * Why the zip cannot be used as it is, or undefined when it is current: it must exist, hold this
- * dist/bootstrap.js and these php-build scripts, be built for this distro, and be newer than the
- * build's other inputs. Content, not times, for the copied files: `npm run build` rewrites
- * dist/bootstrap.js on every run, usually with the same bytes.
+ * dist/bootstrap.js and these php-build scripts, be built for this distro, and from the current
+ * Dockerfile.build and php-build/. Content, not times, for the copied files: `npm run build`
+ * rewrites dist/bootstrap.js on every run, usually with the same bytes.
  */
 export function layerStaleness(repoRoot: string, variant: LayerVariant, distro: LayerDistro): string | undefined {
   const zipFile = layerZipPath(repoRoot, variant);
   if (!existsSync(zipFile)) return `${path.relative(repoRoot, zipFile)} does not exist`;
-  const zipTime = statSync(zipFile).mtimeMs;
-  for (const input of buildInputs(distro)) {
-    const file = path.join(repoRoot, input);
-    if (existsSync(file) && statSync(file).mtimeMs > zipTime) return `${input} changed after the layer was built`;
-  }
+  const changed = inputsChanged(repoRoot, zipFile, distro);
+  if (changed) return changed;
   let zip: ZipArchive;
   try {
     zip = ZipArchive.open(zipFile);
@@ -113,8 +167,12 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   try {
     const reason = layerStaleness(repoRoot, variant, distro);
     if (reason === undefined) return zipFile;
+    if (!existsSync(path.join(repoRoot, 'scripts', 'docker', 'build-layer.sh'))) {
+      throw new Error(`The layer cannot be used (${reason}) and ${repoRoot} has no scripts/docker/build-layer.sh to build it: run from a checkout of lambda-php`);
+    }
     log(`Building the PHP layer (${distro}) because ${reason}: scripts/docker/build-layer.sh --distro ${distro}`);
     await runBuild(repoRoot, distro, log);
+    recordLayerInputs(repoRoot, distro);
     const still = layerStaleness(repoRoot, variant, distro);
     if (still !== undefined) throw new Error(`The layer build finished but the layer is still not current: ${still}`);
     return zipFile;
@@ -127,9 +185,10 @@ async function runBuild(repoRoot: string, distro: LayerDistro, log: (line: strin
   const started = Date.now();
   await runLogged('bash', [path.join(repoRoot, 'scripts', 'docker', 'build-layer.sh'), '--distro', distro], {
     cwd: repoRoot,
-    // BuildKit's plain progress is very chatty: pass on the script's own lines and the step headers.
+    // BuildKit's plain progress is very chatty: pass on the script's own lines only (a failure
+    // brings the last lines in its error).
     onLine: (line) => {
-      if (/^build-layer:|^#\d+ \[|^layer-|ERROR|error:/i.test(line)) log(`  ${line}`);
+      if (/^build-layer:|^layer-/.test(line)) log(`  ${line}`);
     },
   });
   log(`Layer built in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,0 +1,119 @@
+/**
+ * The other ways the container runs: the nodejs layer variant (node at /var/lang/bin/node, started
+ * through AWS_LAMBDA_EXEC_WRAPPER, as on the managed nodejs runtimes), a bridge network with a
+ * published port instead of the host network, and `lambda-php serve --container` end to end.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local/container/invoke-client.ts';
+import { CONTAINER_APP, LAYER_TIMEOUT_MS, NODE_BINARY, prepareLayer, startLambdaContainer, type LambdaContainer } from '../support/lambda-container.ts';
+import { eventFor } from '../support/sample-events.ts';
+
+const execFileAsync = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
+  let fn: LambdaContainer;
+  beforeAll(async () => {
+    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', variant: 'nodejs', nodeBinary: NODE_BINARY, mode: 'fastcgi' });
+  }, LAYER_TIMEOUT_MS);
+  afterAll(async () => {
+    await fn?.stop();
+  });
+
+  it('serves the app with the runtime started by /opt/lambda-php/exec-wrapper and /var/lang/bin/node', async () => {
+    expect(fn.spec.entrypoint).toEqual(expect.arrayContaining(['/var/lang/bin/node', '/opt/lambda-php/exec-wrapper']));
+    const identity = JSON.parse((await fn.http(eventFor('function-url', { path: '/', query: 'check=identity' }))).body.toString());
+    expect(identity.env.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/lambda-php/exec-wrapper');
+    expect(identity.env.PHPRC).toBe('/opt/php/php.ini');
+    const ini = JSON.parse((await fn.http(eventFor('alb', { path: '/', query: 'check=ini' }))).body.toString());
+    expect(ini.memory_limit).toBe('77M');
+  });
+
+  it('reports a function error for a non-HTTP event', async () => {
+    const response = await fn.invoke({ detail: 'not http' });
+    expect(response.status).toBe(200);
+    expect(response.functionError).toBe('Unhandled');
+  });
+});
+
+describe('bridge network with a published port', () => {
+  let fn: LambdaContainer;
+  beforeAll(async () => {
+    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', network: 'bridge', mode: 'cgi' });
+  }, LAYER_TIMEOUT_MS);
+  afterAll(async () => {
+    await fn?.stop();
+  });
+
+  it('answers on the published port, the RIE listening on 0.0.0.0:8080 inside', async () => {
+    expect(fn.spec.entrypoint).toEqual(expect.arrayContaining(['--host', '0.0.0.0', '--port', '8080']));
+    const response = await fn.http(eventFor('rest', { method: 'POST', path: '/submit', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' }));
+    const seen = JSON.parse(response.body.toString());
+    expect(seen.method).toBe('POST');
+    expect(seen.input).toBe('{"a":1}');
+  });
+});
+
+describe('lambda-php serve --container', () => {
+  let cli: ChildProcess | undefined;
+  let output = '';
+  let url = '';
+
+  beforeAll(async () => {
+    await prepareLayer('provided');
+    const port = await freePort();
+    cli = spawn(process.execPath, [CLI, 'serve', CONTAINER_APP, '--container', '--port', String(port), '--handler', 'public/index.php', '--mode', 'cgi', '--event', 'http-api', '--env', 'GREETING=hello from the cli'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cli.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    cli.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve --container did not come up:\n${output}`)), 60_000);
+      const check = (): void => {
+        const match = /Serving .* on (http:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      };
+      cli!.stdout!.on('data', check);
+      cli!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve --container exited with ${code}:\n${output}`));
+      });
+    });
+  }, LAYER_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (cli && cli.exitCode === null) cli.kill('SIGKILL');
+  });
+
+  it('serves HTTP on localhost through the container, then removes it on SIGINT', async () => {
+    expect(url).toBe(`http://127.0.0.1:${new URL(url).port}`);
+    const ini = await fetch(`${url}/anything?check=ini`);
+    expect(ini.status).toBe(200);
+    expect(ini.headers.get('x-container-app')).toBe('yes');
+    expect(((await ini.json()) as any).memory_limit).toBe('77M');
+
+    const identity = (await (await fetch(`${url}/?check=identity`)).json()) as any;
+    expect(identity.env.GREETING).toBe('hello from the cli');
+    expect(identity.env.PHP_CGI_MODE).toBe('cgi');
+    expect(identity.env.LAMBDA_TASK_ROOT).toBe('/var/task');
+
+    const posted = await (await fetch(`${url}/form?x=1`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=two' })).json();
+    expect(posted).toMatchObject({ method: 'POST', uri: '/form?x=1', post: { a: '1', b: 'two' } });
+
+    const name = /Container (lambda-php-[0-9a-f]+)/.exec(output)?.[1];
+    expect(name, output).toBeDefined();
+    expect((await execFileAsync('docker', ['ps', '-q', '--filter', `name=${name}`])).stdout.trim()).not.toBe('');
+
+    const exited = new Promise<number | null>((resolve) => cli!.once('exit', resolve));
+    cli!.kill('SIGINT');
+    expect(await exited).toBe(0);
+    // --rm: the engine removes it right after it stops.
+    await expect.poll(async () => (await execFileAsync('docker', ['ps', '-aq', '--filter', `name=${name}`])).stdout.trim(), { timeout: 10_000 }).toBe('');
+  });
+});
