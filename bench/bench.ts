@@ -173,7 +173,12 @@ function formatWarm(results: WarmResult[]): string {
   }
   const notes = results.map((r) => `  ${r.mode} ${r.page}: CGI environment ${r.cgiEnvVars} variables (${r.cgiEnvBytes} bytes), result JSON ${r.responseBytes} bytes`);
   const truncated = results.some((r) => r.paths.some((p) => p.truncated)) ? `\n  * stopped early: that path's loop reached ${PATH_BUDGET_MS / 1000} s` : '';
-  return `\n== Warm invocations ==\n\n${table(rows, (c) => c > 2)}\n${notes.join('\n')}${truncated}\n`;
+  const cgiNote = results.some((r) => r.mode === 'cgi')
+    ? `\n  CGI 'core' spawns php-cgi from this bench process, whose resident memory is much larger than a bootstrap's: fork()
+  copies the page tables of the parent, so a spawn costs more from a bigger process. The references run in a small
+  worker process for that reason; the bootstrap's own size (see Peak memory) weighs on CGI mode the same way.`
+    : '';
+  return `\n== Warm invocations ==\n\n${table(rows, (c) => c > 2)}\n${notes.join('\n')}${truncated}${cgiNote}\n`;
 }
 
 interface Bookkeeping {
@@ -296,6 +301,9 @@ function formatMemory(results: WarmResult[]): string {
 ${table(rows, (c) => c > 1)}
 ${[...how].join('\n')}
   php-cgi run directly: ru_maxrss of three direct CGI runs (/usr/bin/time), the most of them
+  The bootstrap's figures come after all the invocations of that page (warm-up and every path's share); its RSS
+  grows with the number of invocations before levelling off, and V8 sizes its heaps from the machine's memory
+  (${(os.totalmem() / 2 ** 30).toFixed(0)} GB here), so a Lambda function with less memory will see other figures.
 `;
 }
 

@@ -30,7 +30,7 @@ against php-cgi run directly (CGI) and a bare FastCGI request loop.
   --mode M         fastcgi, cgi or both (default both)
   --page P         hello, heavy or both (default both)
   --rounds N       interleaved rounds per measurement (default 5)
-  --profile        also CPU-profile the bootstrap (FastCGI, hello) and the emulator, and print the
+  --profile        also CPU-profile the bootstrap (FastCGI, hello and heavy) and the emulator, and print the
                    functions and files that take the time
   -h, --help       this text
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
@@ -181,37 +181,74 @@ export class BootstrapProcess {
   async #family(): Promise<void> {
     const pid = this.#child.pid;
     if (pid === undefined || this.#gone) return;
+    // Forget descendants that have exited (their pid may since name another process).
+    for (const [descendant, startTime] of this.#descendants) {
+      if (readProcessInfoSync(descendant)?.startTime !== startTime) this.#descendants.delete(descendant);
+    }
+    // Walking down from the bootstrap and the descendants already known (which stay in the family
+    // once orphaned) reads a few small files; a scan of all of /proc costs milliseconds per invocation.
+    const found = HAS_PROC_CHILDREN ? walkDescendants([pid, ...this.#descendants.keys()]) : await this.#scanProc(pid);
+    for (const member of found) {
+      if (member === pid || this.#descendants.has(member)) continue;
+      const info = readProcessInfoSync(member);
+      if (info) this.#descendants.set(member, info.startTime);
+    }
+  }
+
+  /** Kernels without /proc/<pid>/task/<tid>/children: the whole process table, by parent and group. */
+  async #scanProc(pid: number): Promise<number[]> {
     let entries: string[];
     try {
       entries = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
     } catch {
-      return;
+      return [];
     }
     const infos = (await Promise.all(entries.map((entry) => readProcessInfo(Number(entry))))).filter((info): info is ProcessInfo => info !== undefined);
-    const children = new Map<number, ProcessInfo[]>();
-    const live = new Map<number, ProcessInfo>();
-    for (const info of infos) {
-      live.set(info.pid, info);
-      const siblings = children.get(info.ppid);
-      if (siblings) siblings.push(info);
-      else children.set(info.ppid, [info]);
-    }
-    // Forget descendants that have exited (their pid may since name another process).
-    for (const [descendant, startTime] of this.#descendants) if (live.get(descendant)?.startTime !== startTime) this.#descendants.delete(descendant);
-    const family = [pid];
+    const children = new Map<number, number[]>();
+    for (const info of infos) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
+    const family = [pid, ...this.#descendants.keys(), ...infos.filter((info) => info.pgrp === pid).map((info) => info.pid)];
     const inFamily = new Set(family);
-    const add = (member: number): void => {
-      if (inFamily.has(member)) return;
-      inFamily.add(member);
-      family.push(member);
-    };
-    // Known descendants stay in the family once orphaned (reparented away), and so do their children;
-    // so do orphans still in the bootstrap's group.
-    for (const descendant of this.#descendants.keys()) add(descendant);
-    for (const info of infos) if (info.pgrp === pid) add(info.pid);
-    for (let i = 0; i < family.length; i++) for (const child of children.get(family[i]!) ?? []) add(child.pid);
-    for (const info of infos) if (inFamily.has(info.pid) && info.pid !== pid) this.#descendants.set(info.pid, info.startTime);
+    for (let i = 0; i < family.length; i++) {
+      for (const child of children.get(family[i]!) ?? []) {
+        if (!inFamily.has(child)) {
+          inFamily.add(child);
+          family.push(child);
+        }
+      }
+    }
+    return family;
   }
+}
+
+const HAS_PROC_CHILDREN = existsSync(`/proc/self/task/${process.pid}/children`);
+
+/** Every process below `roots`, from each thread's children list (a child belongs to the thread that forked it). */
+function walkDescendants(roots: number[]): number[] {
+  const seen = new Set(roots);
+  const queue = [...roots];
+  for (let i = 0; i < queue.length; i++) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${queue[i]}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${queue[i]}/task/${task}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const child of children.split(' ')) {
+        const childPid = Number(child);
+        if (child === '' || seen.has(childPid)) continue;
+        seen.add(childPid);
+        queue.push(childPid);
+      }
+    }
+  }
+  return queue;
 }
 
 function parseStat(pid: number, stat: string): ProcessInfo | undefined {

@@ -86,7 +86,8 @@ export class DocumentRootRouter {
   /** Symlinks may point anywhere: the real location must still be inside the document root. */
   #isInside(filePath: string): boolean {
     try {
-      const real = realpathSync(filePath);
+      // The native realpath is one system call; the JS one lstat()s every path component.
+      const real = realpathSync.native(filePath);
       return real === this.#root || real.startsWith(this.#root + path.sep);
     } catch {
       return false;

@@ -116,7 +116,7 @@ export class FastCgiExecutor implements PhpExecutor {
     await pipesPolled();
     server.countServedRequest();
     // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
-    if (!server.usable) this.#replace(server);
+    if (server.retiring) this.#replace(server);
     if (response.protocolStatus !== ProtocolStatus.RequestComplete) {
       throw new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${response.protocolStatus})`);
     }

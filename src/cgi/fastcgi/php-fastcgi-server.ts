@@ -154,7 +154,16 @@ export class PhpFastCgiServer {
 
   /** Whether the next request can be sent here: running, connection intact, not at its recycle limit. */
   get usable(): boolean {
-    return this.running && this.#requestsServed < this.requestLimit && (this.#connection === undefined || this.#connection.isOpen);
+    return !this.retiring && this.running;
+  }
+
+  /**
+   * What is known without asking the kernel: php-cgi exited, dropped the connection, or reached its
+   * recycle limit. Cheap enough to check after every response; `usable` adds the /proc check that
+   * only the moment before a request is written needs.
+   */
+  get retiring(): boolean {
+    return this.#exit !== undefined || this.#requestsServed >= this.requestLimit || (this.#connection !== undefined && !this.#connection.isOpen);
   }
 
   /**
