@@ -89,7 +89,7 @@ async function serve(args: string[]): Promise<number> {
     await server.close();
     return 0;
   }
-  const fn = await LocalLambda.start({ ...functionOptions(values, appDir), log: (line) => process.stdout.write(`${line}\n`) });
+  const fn = await LocalLambda.start({ ...withAppIniDir(functionOptions(values, appDir)), log: (line) => process.stdout.write(`${line}\n`) });
   const gateway = await HttpGateway.start({
     lambda: fn,
     eventKind,
@@ -111,7 +111,7 @@ async function invoke(args: string[]): Promise<number> {
   if (!values.event) throw new UsageError('invoke needs --event file.json (or --event - for stdin)');
   const event = values.event === '-' ? readFileSync(0) : readFileSync(path.resolve(values.event));
   // Function output and Lambda's lines go to stderr: stdout carries the response alone.
-  const fn = await LocalLambda.start({ ...functionOptions(values, appDirectory(positionals)), log: (line) => process.stderr.write(`${line}\n`) });
+  const fn = await LocalLambda.start({ ...withAppIniDir(functionOptions(values, appDirectory(positionals))), log: (line) => process.stderr.write(`${line}\n`) });
   try {
     const result = await fn.invoke(event);
     process.stdout.write(result.payload);
@@ -180,12 +180,28 @@ function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambd
   return {
     command: values.bootstrap ? [path.resolve(values.bootstrap)] : [process.execPath, bundledBootstrap()],
     taskRoot: appDir,
-    handler: values.handler ?? 'index.php',
+    handler: values.handler ?? defaultHandler(appDir),
     env,
     timeoutMs: seconds(values.timeout ?? '30', '--timeout'),
     memoryMb: positiveInteger(values.memory ?? '1024', '--memory'),
     functionName: path.basename(appDir) || 'local-function',
   };
+}
+
+/** The front controller a PHP app usually has: `index.php` at its root, else `public/index.php`. */
+function defaultHandler(appDir: string): string {
+  if (!existsSync(path.join(appDir, 'index.php')) && existsSync(path.join(appDir, 'public', 'index.php'))) return 'public/index.php';
+  return 'index.php';
+}
+
+/**
+ * On Lambda the layer has php-cgi scan the app's `php/conf.d` after its own; on this machine the
+ * local php-cgi should too. The leading ':' keeps the local PHP's own scan directory first.
+ */
+function withAppIniDir<T extends { taskRoot: string; env?: Record<string, string> }>(options: T): T {
+  const confD = path.join(options.taskRoot, 'php', 'conf.d');
+  if (options.env?.PHP_INI_SCAN_DIR !== undefined || !existsSync(confD)) return options;
+  return { ...options, env: { ...options.env, PHP_INI_SCAN_DIR: `:${confD}` } };
 }
 
 /** The folder holding package.json above this file: the project root, whether run from dist or src. */

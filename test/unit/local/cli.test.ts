@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProbeBootstrap, type ProbeBootstrap } from './probe-bootstrap.ts';
@@ -94,6 +95,38 @@ describe('cli serve', () => {
       const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
       child.kill('SIGTERM');
       expect(await closed).toBe(0);
+    }
+  });
+
+  it('serves the default hello app through the real runtime and php-cgi', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { stdio: 'pipe' });
+    try {
+      const url = await printedUrl(child);
+      const res = await fetch(`${url}/some/path?x=1&y=%20z`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("Hello World! You've reached /some/path?x=1&y=%20z\n");
+    } finally {
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+  });
+
+  it("finds public/index.php by itself and reads the app's php/conf.d, as the layer does on Lambda", async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'cli-app-'));
+    mkdirSync(path.join(app, 'public'));
+    mkdirSync(path.join(app, 'php', 'conf.d'), { recursive: true });
+    writeFileSync(path.join(app, 'public', 'index.php'), "<?php echo ini_get('memory_limit'), ' ', $_SERVER['SCRIPT_NAME'];");
+    writeFileSync(path.join(app, 'php', 'conf.d', 'app.ini'), 'memory_limit = 77M\n');
+    const child = spawn(process.execPath, [CLI, 'serve', app, '--port', '0'], { stdio: 'pipe' });
+    try {
+      const url = await printedUrl(child);
+      expect(await (await fetch(`${url}/anything`)).text()).toBe('77M /index.php');
+    } finally {
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+      rmSync(app, { recursive: true, force: true });
     }
   });
 
