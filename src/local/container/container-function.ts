@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { HttpGateway } from '../http-gateway.ts';
 import type { EventKind } from '../http-to-event.ts';
+import type { LocalLambdaOptions } from '../local-lambda-options.ts';
 import { baseImage, DEFAULT_BASE_IMAGE, distroForImage, lambdaContainerSpec, projectRoot, type LambdaContainerSpec } from './container-spec.ts';
 import { DockerLambda, dockerAvailable, imageExists } from './docker-lambda.ts';
 import { freePort } from './invoke-client.ts';
@@ -12,16 +13,8 @@ import { runLogged } from './run-logged.ts';
  * built from this repository's layer, behind the same local HTTP gateway as `serve`.
  */
 
-export interface ContainerFunctionOptions {
-  /** The app, mounted at /var/task. */
-  taskRoot: string;
-  handler: string;
-  /** The function's environment (PHP_CGI_MODE included). */
-  env?: Record<string, string>;
-  timeoutMs?: number;
-  memoryMb?: number;
-  functionName?: string;
-  region?: string;
+/** The function as `serve` describes it (taskRoot is mounted at /var/task), plus the container's own choices. */
+export interface ContainerFunctionOptions extends Pick<LocalLambdaOptions, 'taskRoot' | 'handler' | 'env' | 'timeoutMs' | 'memoryMb' | 'functionName' | 'region'> {
   /** Default: LAMBDA_BASE_IMAGE, else lambda-php/debian-base:bookworm. */
   image?: string;
   /** Default provided. */

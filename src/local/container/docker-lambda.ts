@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { InvokeOptions, InvokeResult } from '../local-lambda.ts';
 import { dockerRunArguments, type LambdaContainerSpec } from './container-spec.ts';
 import { invokeEndpoint, waitForHttp } from './invoke-client.ts';
+import { LineSplitter } from '../../cgi/stderr-lines.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -85,18 +86,13 @@ export class DockerLambda {
       exited = true;
     });
     for (const stream of [logs.stdout!, logs.stderr!]) {
-      let pending = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          log(line);
-        }
+      const lines = new LineSplitter((line) => {
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        log(line);
       });
+      stream.on('data', (chunk: Buffer) => lines.push(chunk));
+      stream.on('end', () => lines.flush());
     }
     const lambda = new DockerLambda(options.spec, containerId, name, docker, logs, removeNow);
     try {

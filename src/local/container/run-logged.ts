@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { LineSplitter } from '../../cgi/stderr-lines.ts';
 
 /**
  * Runs a command to completion, handing each output line to onLine; rejects on a non-zero exit
@@ -13,17 +14,9 @@ export async function runLogged(command: string, args: string[], options: { cwd?
     options.onLine?.(line);
   };
   for (const stream of [child.stdout, child.stderr]) {
-    let pending = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      lines.forEach(onLine);
-    });
-    stream.on('end', () => {
-      if (pending) onLine(pending);
-    });
+    const lines = new LineSplitter(onLine);
+    stream.on('data', (chunk: Buffer) => lines.push(chunk));
+    stream.on('end', () => lines.flush());
   }
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
