@@ -3,6 +3,7 @@
  * starts PHP, then loops on the Runtime API until it says stop.
  */
 import { CgiExecutor } from './cgi/cgi-executor.ts';
+import { phpProcessEnvironment } from './cgi/cgi-environment.ts';
 import { FastCgiExecutor } from './cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from './cgi/php-executor.ts';
 import { readRuntimeConfig, type RuntimeConfig } from './config.ts';
@@ -25,7 +26,7 @@ function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecuto
   if (config.phpMode === 'cgi') return new CgiExecutor({ phpCgiBinary });
   return new FastCgiExecutor({
     phpCgiBinary,
-    env: config.functionEnv,
+    env: phpProcessEnvironment(config.functionEnv),
     log: (line) => log.write(undefined, 'PHP', line),
   });
 }
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
       executor,
       documentRoot: router.documentRoot,
       functionEnv: config.functionEnv,
+      inheritsFunctionEnv: config.phpMode === 'fastcgi',
       deadlineMarginMs: config.deadlineMarginMs,
     });
     const handleHttp = createInvocationHandler(http, log);

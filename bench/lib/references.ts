@@ -6,6 +6,7 @@ import path from 'node:path';
 import { FastCgiConnection } from '../../src/cgi/fastcgi/fastcgi-connection.ts';
 import { connectWhenListening } from '../../src/cgi/fastcgi/unix-socket-readiness.ts';
 import { commandName } from './proc.ts';
+import { phpProcessEnvironment } from '../../src/cgi/cgi-environment.ts';
 
 /**
  * The two references the runtime is compared with: PHP without the runtime around it.
@@ -51,7 +52,7 @@ export class FastCgiReference {
     const socketPath = path.join(os.tmpdir(), `bench-fcgi-${randomUUID().slice(0, 8)}.sock`);
     // As PhpFastCgiServer runs it: one process, never recycled.
     const child = spawn(phpCgi, ['-b', socketPath], {
-      env: { ...env, PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: '0' },
+      env: { ...phpProcessEnvironment(env), PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: '0' },
       stdio: ['ignore', 'ignore', 'ignore'],
       detached: true,
     });

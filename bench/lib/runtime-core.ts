@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildCgiEnvironment } from '../../src/cgi/cgi-environment.ts';
+import { buildCgiEnvironment, phpProcessEnvironment } from '../../src/cgi/cgi-environment.ts';
 import { CgiExecutor } from '../../src/cgi/cgi-executor.ts';
 import { FastCgiExecutor } from '../../src/cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from '../../src/cgi/php-executor.ts';
@@ -30,12 +30,12 @@ function invocation(event: Buffer): Invocation {
  * references run PHP with exactly this (one fixed request id), so they differ from the runtime only
  * by what the runtime does around PHP.
  */
-export function cgiEnvironmentFor(event: Buffer, taskRoot: string, functionEnv: Record<string, string>): Record<string, string> {
+export function cgiEnvironmentFor(event: Buffer, taskRoot: string, functionEnv: Record<string, string>, inheritsFunctionEnv: boolean): Record<string, string> {
   const router = new DocumentRootRouter(taskRoot, `${taskRoot}/index.php`);
   const { request } = toHttpRequest(JSON.parse(event.toString('utf8')));
   const route = router.route(request.path);
   if (route.kind !== 'script') throw new Error(`expected ${request.path} to run index.php`);
-  return buildCgiEnvironment({ request, script: route, documentRoot: router.documentRoot, invocation: invocation(event), functionEnv });
+  return buildCgiEnvironment({ request, script: route, documentRoot: router.documentRoot, invocation: invocation(event), functionEnv, inheritsFunctionEnv });
 }
 
 /**
@@ -52,10 +52,10 @@ export class RuntimeCore {
   }
 
   static async start(mode: PhpMode, phpCgi: string, taskRoot: string, functionEnv: Record<string, string>): Promise<RuntimeCore> {
-    const executor: PhpExecutor = mode === 'cgi' ? new CgiExecutor({ phpCgiBinary: phpCgi }) : new FastCgiExecutor({ phpCgiBinary: phpCgi, env: functionEnv, log: () => {} });
+    const executor: PhpExecutor = mode === 'cgi' ? new CgiExecutor({ phpCgiBinary: phpCgi }) : new FastCgiExecutor({ phpCgiBinary: phpCgi, env: phpProcessEnvironment(functionEnv), log: () => {} });
     await executor.start();
     const router = new DocumentRootRouter(taskRoot, `${taskRoot}/index.php`);
-    const http = new PhpHttpHandler({ router, executor, documentRoot: router.documentRoot, functionEnv, deadlineMarginMs: 300 });
+    const http = new PhpHttpHandler({ router, executor, documentRoot: router.documentRoot, functionEnv, inheritsFunctionEnv: mode === 'fastcgi', deadlineMarginMs: 300 });
     const handle = createInvocationHandler(http, { write: () => {} });
     return new RuntimeCore(executor, handle);
   }

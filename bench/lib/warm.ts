@@ -114,7 +114,8 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     cleanups.push(() => nullApi.close());
     // The bootstrap's own environment, which it hands to PHP as the function's environment.
     const functionEnv = bootstrapEnvironment({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi });
-    const cgiEnv = cgiEnvironmentFor(setup.event, setup.taskRoot, functionEnv);
+    // What the runtime sends per request: in FastCGI mode php-cgi already has the function's environment.
+    const cgiEnv = cgiEnvironmentFor(setup.event, setup.taskRoot, functionEnv, mode === 'fastcgi');
     const drivers: Driver[] = [];
 
     // reference, in a worker process

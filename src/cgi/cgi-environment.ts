@@ -16,6 +16,31 @@ export interface CgiEnvironmentInput {
   invocation: Invocation;
   /** The function's own environment: PHP sees it through getenv(), $_ENV and $_SERVER. */
   functionEnv: Readonly<Record<string, string>>;
+  /**
+   * True when PHP already has the function's environment as its process environment (the
+   * persistent FastCGI server, started with phpProcessEnvironment()): then it is not repeated in
+   * every request, and only the request's own variables are built. False for a php-cgi process
+   * per request, whose environment is this whole result.
+   */
+  inheritsFunctionEnv?: boolean;
+}
+
+/** Every variable the runtime sets, or removes, for each request. */
+const CGI_META_VARIABLES = [
+  'GATEWAY_INTERFACE', 'SERVER_SOFTWARE', 'SERVER_PROTOCOL', 'SERVER_NAME', 'SERVER_PORT', 'REQUEST_METHOD',
+  'REQUEST_URI', 'QUERY_STRING', 'DOCUMENT_ROOT', 'SCRIPT_FILENAME', 'SCRIPT_NAME', 'REMOTE_ADDR',
+  'REQUEST_SCHEME', 'REDIRECT_STATUS', 'HTTPS', 'PATH_INFO', 'PATH_TRANSLATED', 'CONTENT_TYPE',
+  'CONTENT_LENGTH', 'LAMBDA_REQUEST_ID', 'LAMBDA_INVOCATION_CONTEXT', 'LAMBDA_REQUEST_CONTEXT', '_X_AMZN_TRACE_ID',
+] as const;
+
+/**
+ * The function's environment as a long-lived php-cgi's own environment: without the per-request
+ * variables, which a request that does not set them (no HTTPS, no PATH_INFO) must not inherit.
+ */
+export function phpProcessEnvironment(functionEnv: Readonly<Record<string, string>>): Record<string, string> {
+  const env = { ...functionEnv };
+  for (const name of CGI_META_VARIABLES) delete env[name];
+  return env;
 }
 
 // Stricter than RFC 7230 tokens on purpose: only names that map to a variable name PHP and shells
@@ -25,18 +50,20 @@ const HEADER_NAME = /^[0-9A-Za-z-]+$/;
 /**
  * Builds the RFC 3875 environment PHP expects, in three layers so that request data can never
  * override what the function or the runtime set: request headers (HTTP_*) first, then the
- * function's environment, then the CGI meta-variables.
+ * function's environment (unless PHP inherits it), then the CGI meta-variables.
  */
-export function buildCgiEnvironment({ request, script, documentRoot, invocation, functionEnv }: CgiEnvironmentInput): Record<string, string> {
+export function buildCgiEnvironment(input: CgiEnvironmentInput): Record<string, string> {
+  const { request, script, documentRoot, invocation, functionEnv } = input;
   const env: Record<string, string> = {};
 
   for (const [name, values] of request.headers) {
     const variable = headerVariable(name);
-    if (variable === undefined) continue;
+    // A header never shadows a variable of the function, wherever PHP gets those from.
+    if (variable === undefined || Object.hasOwn(functionEnv, variable)) continue;
     env[variable] = values.join(name === 'cookie' ? '; ' : ', ');
   }
 
-  Object.assign(env, functionEnv);
+  if (input.inheritsFunctionEnv !== true) Object.assign(env, functionEnv);
 
   // A chain of proxies may list several protocols: the first is the one the client used.
   const forwardedProto = firstValue(request, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();

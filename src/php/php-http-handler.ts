@@ -11,6 +11,8 @@ export interface PhpHttpHandlerOptions {
   executor: PhpExecutor;
   documentRoot: string;
   functionEnv: Readonly<Record<string, string>>;
+  /** PHP already has functionEnv as its process environment (see buildCgiEnvironment). */
+  inheritsFunctionEnv: boolean;
   /** PHP is stopped this long before Lambda's deadline, so that the caller still gets a 504. */
   deadlineMarginMs: number;
 }
@@ -34,6 +36,7 @@ export class PhpHttpHandler {
       documentRoot: this.options.documentRoot,
       invocation,
       functionEnv: this.options.functionEnv,
+      inheritsFunctionEnv: this.options.inheritsFunctionEnv,
     });
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
     try {

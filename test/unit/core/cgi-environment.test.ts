@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCgiEnvironment, SERVER_SOFTWARE, type CgiEnvironmentInput, type CgiScript } from '../../../src/cgi/cgi-environment.ts';
+import { buildCgiEnvironment, phpProcessEnvironment, SERVER_SOFTWARE, type CgiEnvironmentInput, type CgiScript } from '../../../src/cgi/cgi-environment.ts';
 import type { HttpRequest } from '../../../src/http/http-message.ts';
 import type { Invocation } from '../../../src/runtime-api/invocation.ts';
 
@@ -356,5 +356,29 @@ describe('buildCgiEnvironment: Lambda context', () => {
     const context = { requestId: 'abc', http: { method: 'GET', sourceIp: '1.2.3.4' }, authorizer: { jwt: { claims: { sub: 'u1' } } } };
     expect(JSON.parse(build({ request: request({ requestContext: context }) }).LAMBDA_REQUEST_CONTEXT!)).toEqual(context);
     expect(build({ request: request({ requestContext: undefined }) }).LAMBDA_REQUEST_CONTEXT).toBe('null');
+  });
+});
+
+describe('buildCgiEnvironment: a PHP that inherits the function environment (FastCGI mode)', () => {
+  const functionEnv = { DB_HOST: 'db.internal', HTTP_X_FROM_FUNCTION: 'function-value', HTTPS: 'on', PATH_INFO: '/stale' };
+
+  it('builds only the request variables, and still lets no header shadow a function variable', () => {
+    const env = build({
+      functionEnv,
+      inheritsFunctionEnv: true,
+      request: request({}, { 'x-from-function': ['from-the-request'], 'x-other': ['other'] }),
+    });
+    expect(env.DB_HOST).toBeUndefined();
+    expect(env.HTTP_X_FROM_FUNCTION).toBeUndefined();
+    expect(env.HTTP_X_OTHER).toBe('other');
+    expect(env.REQUEST_METHOD).toBe('GET');
+    expect(env.SCRIPT_FILENAME).toBe(`${DOCROOT}/index.php`);
+    expect(env.HTTPS).toBeUndefined();
+  });
+
+  it('gives the long-lived php-cgi the function environment without any per-request variable', () => {
+    const processEnv = phpProcessEnvironment({ ...functionEnv, CONTENT_LENGTH: '5', _X_AMZN_TRACE_ID: 'Root=old', LAMBDA_REQUEST_ID: 'old' });
+    expect(processEnv).toEqual({ DB_HOST: 'db.internal', HTTP_X_FROM_FUNCTION: 'function-value' });
+    expect(functionEnv.HTTPS).toBe('on');
   });
 });
