@@ -160,32 +160,128 @@ export function decodeNameValuePairs(content: Buffer): Array<[string, string]> {
 
 /**
  * The PARAMS stream: pairs packed into records of at most 64 KiB, then the empty record that ends
- * the stream. The specification lets a pair straddle two records, but php-cgi parses each PARAMS
- * record on its own and drops the connection on a cut pair, so pairs are never split; a single
- * pair too large for one record is refused here rather than by a dropped connection later.
+ * the stream, all in one buffer. The specification lets a pair straddle two records, but php-cgi
+ * parses each PARAMS record on its own and drops the connection on a cut pair, so pairs are never
+ * split; a single pair too large for one record is refused here rather than by a dropped
+ * connection later.
  */
 export function encodeParams(requestId: number, params: Record<string, string>): Buffer[] {
-  const records: Buffer[] = [];
-  let batch: Buffer[] = [];
-  let batchLength = 0;
-  const flush = (): void => {
-    if (batchLength === 0) return;
-    records.push(...encodeRecord(RecordType.Params, requestId, Buffer.concat(batch, batchLength)));
-    batch = [];
-    batchLength = 0;
-  };
-  for (const [name, value] of Object.entries(params)) {
-    const pair = encodeNameValuePair(name, value);
-    if (pair.length > MAX_CONTENT_LENGTH) {
-      throw new RangeError(`FastCGI parameter ${name} is ${pair.length} bytes encoded; one parameter must fit in a ${MAX_CONTENT_LENGTH}-byte record`);
-    }
-    if (batchLength + pair.length > MAX_CONTENT_LENGTH) flush();
-    batch.push(pair);
-    batchLength += pair.length;
+  const plan = planParams(params);
+  const bytes = Buffer.allocUnsafe(plan.bytes);
+  writeParams(bytes, 0, requestId, plan);
+  return [bytes];
+}
+
+/** Bodies up to this size are copied into the request's single buffer: one write, one syscall. */
+const INLINE_BODY_BYTES = MAX_CONTENT_LENGTH;
+
+/**
+ * A whole Responder request: BEGIN_REQUEST, the PARAMS stream and the STDIN stream. A request with
+ * a body of up to 64 KiB is one buffer, so it leaves in one write; a larger body follows as slices
+ * of the caller's buffer (never copied) behind their record headers.
+ */
+export function encodeRequest(requestId: number, params: Record<string, string>, body: Buffer, flags: number = KEEP_CONN): Buffer[] {
+  checkRange('requestId', requestId, 0xffff);
+  const plan = planParams(params);
+  const inline = body.length <= INLINE_BODY_BYTES;
+  const stdinBytes = inline ? (body.length > 0 ? HEADER_LENGTH + body.length : 0) + HEADER_LENGTH : 0;
+  const head = Buffer.allocUnsafe(HEADER_LENGTH + 8 + plan.bytes + stdinBytes);
+  let offset = writeHeader(head, 0, RecordType.BeginRequest, requestId, 8);
+  head.writeUInt16BE(Role.Responder, offset);
+  head[offset + 2] = flags;
+  head.fill(0, offset + 3, offset + 8);
+  offset = writeParams(head, offset + 8, requestId, plan);
+  if (!inline) return [head, ...encodeStdin(requestId, body)];
+  if (body.length > 0) {
+    offset = writeHeader(head, offset, RecordType.Stdin, requestId, body.length);
+    offset += body.copy(head, offset);
   }
-  flush();
-  records.push(...encodeRecord(RecordType.Params, requestId));
-  return records;
+  writeHeader(head, offset, RecordType.Stdin, requestId, 0);
+  return [head];
+}
+
+interface ParamsPlan {
+  names: string[];
+  values: string[];
+  /** UTF-8 byte lengths: name and value of pair i at 2i and 2i + 1. */
+  lengths: number[];
+  /** Content length of each record, pairs taken in order. */
+  records: number[];
+  /** The whole stream: every record with its header, and the empty record that ends it. */
+  bytes: number;
+}
+
+// Sizes first, then one allocation: a request has dozens of parameters, and a buffer per name,
+// value and length (then a concat) cost more than the rest of the FastCGI exchange.
+function planParams(params: Record<string, string>): ParamsPlan {
+  const names = Object.keys(params);
+  const values = new Array<string>(names.length);
+  const lengths = new Array<number>(names.length * 2);
+  const records: number[] = [];
+  let recordLength = 0;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const value = params[name]!;
+    values[i] = value;
+    const nameLength = Buffer.byteLength(name);
+    const valueLength = Buffer.byteLength(value);
+    lengths[2 * i] = nameLength;
+    lengths[2 * i + 1] = valueLength;
+    const pairLength = lengthBytes(nameLength) + lengthBytes(valueLength) + nameLength + valueLength;
+    if (pairLength > MAX_CONTENT_LENGTH) {
+      throw new RangeError(`FastCGI parameter ${name} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_CONTENT_LENGTH}-byte record`);
+    }
+    if (recordLength + pairLength > MAX_CONTENT_LENGTH) {
+      records.push(recordLength);
+      recordLength = 0;
+    }
+    recordLength += pairLength;
+  }
+  if (recordLength > 0) records.push(recordLength);
+  let bytes = HEADER_LENGTH;
+  for (const length of records) bytes += HEADER_LENGTH + length;
+  return { names, values, lengths, records, bytes };
+}
+
+function writeParams(bytes: Buffer, offset: number, requestId: number, plan: ParamsPlan): number {
+  let pair = 0;
+  for (const recordLength of plan.records) {
+    offset = writeHeader(bytes, offset, RecordType.Params, requestId, recordLength);
+    const end = offset + recordLength;
+    while (offset < end) {
+      const nameLength = plan.lengths[2 * pair]!;
+      const valueLength = plan.lengths[2 * pair + 1]!;
+      offset = writeLength(bytes, offset, nameLength);
+      offset = writeLength(bytes, offset, valueLength);
+      offset += bytes.write(plan.names[pair]!, offset, nameLength, 'utf8');
+      offset += bytes.write(plan.values[pair]!, offset, valueLength, 'utf8');
+      pair++;
+    }
+  }
+  return writeHeader(bytes, offset, RecordType.Params, requestId, 0);
+}
+
+function writeHeader(bytes: Buffer, offset: number, type: number, requestId: number, contentLength: number): number {
+  bytes[offset] = FCGI_VERSION_1;
+  bytes[offset + 1] = type;
+  bytes.writeUInt16BE(requestId, offset + 2);
+  bytes.writeUInt16BE(contentLength, offset + 4);
+  bytes[offset + 6] = 0;
+  bytes[offset + 7] = 0;
+  return offset + HEADER_LENGTH;
+}
+
+function lengthBytes(length: number): number {
+  return length <= 0x7f ? 1 : 4;
+}
+
+function writeLength(bytes: Buffer, offset: number, length: number): number {
+  if (length <= 0x7f) {
+    bytes[offset] = length;
+    return offset + 1;
+  }
+  bytes.writeUInt32BE((length | 0x80000000) >>> 0, offset);
+  return offset + 4;
 }
 
 /**

@@ -4,14 +4,11 @@ import { PhpCrashError } from '../php-executor.ts';
 import {
   decodeEndRequest,
   decodeNameValuePairs,
-  encodeBeginRequest,
   encodeGetValues,
-  encodeParams,
-  encodeStdin,
+  encodeRequest,
   KEEP_CONN,
   RecordParser,
   RecordType,
-  Role,
   type EndRequestBody,
 } from './fastcgi-codec.ts';
 
@@ -82,7 +79,7 @@ export class FastCgiConnection {
     if (!this.isOpen) return Promise.reject(new PhpCrashError('the FastCGI connection to php-cgi is closed'));
     let records: Buffer[];
     try {
-      records = [...encodeBeginRequest(REQUEST_ID, Role.Responder, KEEP_CONN), ...encodeParams(REQUEST_ID, request.params), ...encodeStdin(REQUEST_ID, request.body)];
+      records = encodeRequest(REQUEST_ID, request.params, request.body, KEEP_CONN);
     } catch (error) {
       // Refused before a byte was written: the connection is still clean for the next request.
       return Promise.reject(error);
@@ -116,6 +113,12 @@ export class FastCgiConnection {
    * must wait in PHP's socket buffer rather than pile up in ours.
    */
   async #write(records: Buffer[]): Promise<void> {
+    if (records.length === 1) {
+      // The usual request: one buffer, one write.
+      this.#socket.write(records[0]!);
+      if (this.#socket.writableNeedDrain) await this.#drained();
+      return;
+    }
     for (const batch of groupBuffers(records, WRITE_BATCH_BYTES)) {
       if (!this.isOpen) return; // #onClose has already failed the request.
       // Corked writes leave as one writev when uncorked, without copying the body into one buffer.

@@ -3,6 +3,13 @@ import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 
+/** One request's progress, shared with its deadline timer. */
+interface Attempt {
+  expired: boolean;
+  /** The php-cgi that received the request, once its first byte is on the way. */
+  receiver: PhpFastCgiServer | undefined;
+}
+
 /** setTimeout's largest delay (2^31 - 1 ms); a larger one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -32,6 +39,10 @@ export class FastCgiExecutor implements PhpExecutor {
   #requestLog: ((line: string) => void) | undefined;
   #server: Promise<PhpFastCgiServer> | undefined;
   readonly #retired = new WeakSet<PhpFastCgiServer>();
+  /** Settles once the last request's log has stopped taking php-cgi's stderr lines. */
+  #logDetached: Promise<void> | undefined;
+  /** The current php-cgi once it has started: the common case needs no promise to reach it. */
+  #ready: PhpFastCgiServer | undefined;
   #busy = false;
   #stopped = false;
 
@@ -50,10 +61,12 @@ export class FastCgiExecutor implements PhpExecutor {
     if (this.#busy) throw new Error('FastCgiExecutor runs one request at a time');
     this.#busy = true;
     try {
+      // Late stderr lines of the previous request still belong to it (see #detachLogWhenDrained).
+      if (this.#logDetached) await this.#logDetached;
       return await this.#executeBeforeDeadline(request);
     } finally {
       this.#busy = false;
-      this.#requestLog = undefined;
+      this.#detachLogWhenDrained(request.log);
     }
   }
 
@@ -61,59 +74,59 @@ export class FastCgiExecutor implements PhpExecutor {
     this.#stopped = true;
     const server = this.#server;
     this.#server = undefined;
+    this.#ready = undefined;
     const running = await server?.catch(() => undefined);
     await running?.kill();
   }
 
-  async #executeBeforeDeadline(request: PhpRequest): Promise<Buffer> {
+  #executeBeforeDeadline(request: PhpRequest): Promise<Buffer> {
     const remaining = request.deadline - Date.now();
-    if (remaining <= 0) throw new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi');
-    // Lambda deadlines are minutes away; the clamp only keeps a far-off one from overflowing setTimeout.
-    const timeoutMs = Math.min(remaining, MAX_TIMER_MS);
-    /** The php-cgi that received the request, once its first byte is on the way. */
-    let receiver: PhpFastCgiServer | undefined;
-    const expired = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        expired.abort();
+    if (remaining <= 0) return Promise.reject(new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi'));
+    const attempt: Attempt = { expired: false, receiver: undefined };
+    return new Promise((resolve, reject) => {
+      // Lambda deadlines are minutes away; the clamp only keeps a far-off one from overflowing setTimeout.
+      const timer = setTimeout(() => {
+        attempt.expired = true;
         // Killed now, not when the caller gets around to it: PHP must not run past the deadline.
-        if (receiver) this.#replace(receiver);
-        reject(new PhpTimeoutError(receiver ? 'php-cgi was still running the request at the deadline and was killed' : 'php-cgi was not ready by the deadline'));
-      }, timeoutMs);
+        if (attempt.receiver) this.#replace(attempt.receiver);
+        reject(new PhpTimeoutError(attempt.receiver ? 'php-cgi was still running the request at the deadline and was killed' : 'php-cgi was not ready by the deadline'));
+      }, Math.min(remaining, MAX_TIMER_MS));
+      // After a timeout the killed (or never sent) request's own outcome has nowhere to go.
+      this.#send(request, attempt).then(
+        (stdout) => {
+          clearTimeout(timer);
+          resolve(stdout);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (!attempt.expired && attempt.receiver && error instanceof PhpCrashError) this.#replace(attempt.receiver);
+          reject(error);
+        },
+      );
     });
-    const work = this.#send(request, expired.signal, (server) => (receiver = server));
-    // After a timeout the killed (or never sent) request's own failure has nowhere to go.
-    work.catch(() => {});
-    try {
-      return await Promise.race([work, deadline]);
-    } catch (error) {
-      if (!expired.signal.aborted && receiver && error instanceof PhpCrashError) this.#replace(receiver);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
-  async #send(request: PhpRequest, expired: AbortSignal, onSending: (server: PhpFastCgiServer) => void): Promise<Buffer> {
-    let server = await this.#usableServer();
-    let connection: FastCgiConnection;
-    try {
-      connection = await server.connection();
-    } catch {
-      // Nothing was written, so a fresh php-cgi can take the request with no risk of running it twice.
-      this.#replace(server);
-      server = await this.#usableServer();
-      connection = await server.connection().catch((error: Error) => {
-        throw new PhpCrashError(`cannot connect to php-cgi at ${server.socketPath}: ${error.message}`);
-      });
+  async #send(request: PhpRequest, attempt: Attempt): Promise<Buffer> {
+    let server = this.#ready?.usable ? this.#ready : await this.#usableServer();
+    let connection = server.openConnection;
+    if (!connection) {
+      try {
+        connection = await server.connection();
+      } catch {
+        // Nothing was written, so a fresh php-cgi can take the request with no risk of running it twice.
+        this.#replace(server);
+        server = await this.#usableServer();
+        const replacement = server;
+        connection = await replacement.connection().catch((error: Error) => {
+          throw new PhpCrashError(`cannot connect to php-cgi at ${replacement.socketPath}: ${error.message}`);
+        });
+      }
     }
     // The caller has already been told "timeout" while php-cgi was booting: it must not run now.
-    if (expired.aborted) throw new PhpTimeoutError('the deadline passed before the request was sent');
-    onSending(server);
+    if (attempt.expired) throw new PhpTimeoutError('the deadline passed before the request was sent');
+    attempt.receiver = server;
     this.#requestLog = request.log;
     const response = await connection.request({ params: request.env, body: bodyPhpWillRead(request.env, request.body), log: request.log });
-    await pipesPolled();
     server.countServedRequest();
     // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
     if (server.retiring) this.#replace(server);
@@ -121,6 +134,27 @@ export class FastCgiExecutor implements PhpExecutor {
       throw new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${response.protocolStatus})`);
     }
     return response.stdout;
+  }
+
+  /**
+   * php://stderr lines come through php-cgi's stderr pipe, not the socket, so END_REQUEST can be
+   * read before them. They were written before END_REQUEST, so the pipe is readable by now, but
+   * libuv may have read END_REQUEST in a read loop that started before the pipe became ready: one
+   * poll phase must pass before the request's log is detached. An immediate queued from the check
+   * phase runs only after the next poll phase, hence two. The answer does not wait for this: the
+   * lines still reach the log with the request's id, and the next request waits if it must.
+   */
+  #detachLogWhenDrained(log: (line: string) => void): void {
+    const detached = new Promise<void>((resolve) =>
+      setImmediate(() =>
+        setImmediate(() => {
+          if (this.#requestLog === log) this.#requestLog = undefined;
+          if (this.#logDetached === detached) this.#logDetached = undefined;
+          resolve();
+        }),
+      ),
+    );
+    this.#logDetached = detached;
   }
 
   /** The current php-cgi if it can take a request, else its replacement (died, killed, recycling). */
@@ -147,6 +181,7 @@ export class FastCgiExecutor implements PhpExecutor {
   #replace(server: PhpFastCgiServer): void {
     if (this.#retired.has(server)) return;
     this.#retired.add(server);
+    if (this.#ready === server) this.#ready = undefined;
     const killed = server.kill();
     if (!this.#stopped) this.#server = this.#spawnAfter(killed);
   }
@@ -163,22 +198,16 @@ export class FastCgiExecutor implements PhpExecutor {
     });
     // A failed start is not kept: the next request tries a new php-cgi. Until then the rejection is
     // handled here, so a background restart that fails is not an unhandled rejection.
-    starting.catch(() => {
-      if (this.#server === starting) this.#server = undefined;
-    });
+    starting.then(
+      (server) => {
+        if (this.#server === starting) this.#ready = server;
+      },
+      () => {
+        if (this.#server === starting) this.#server = undefined;
+      },
+    );
     return starting;
   }
-}
-
-/**
- * php://stderr lines come through php-cgi's stderr pipe, not the socket, so END_REQUEST can be read
- * before them. They were written before END_REQUEST, so the pipe is readable by now, but libuv may
- * have read END_REQUEST in a read loop that started before the pipe became ready: one poll phase
- * must pass before the request's log is detached. An immediate queued from the check phase runs
- * only after the next poll phase, hence two.
- */
-function pipesPolled(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /**

@@ -67,6 +67,7 @@ export class PhpFastCgiServer {
   #requestsServed = 0;
   #connection: FastCgiConnection | undefined;
   readonly #killOnProcessExit: () => void;
+  readonly #status: ProcessStatus;
 
   private constructor(child: ChildProcess, pid: number, socketPath: string, requestLimit: number, exited: Promise<ServerExit>) {
     this.#child = child;
@@ -74,6 +75,7 @@ export class PhpFastCgiServer {
     this.socketPath = socketPath;
     this.requestLimit = requestLimit;
     this.exited = exited;
+    this.#status = new ProcessStatus(pid);
     // The group was spawned detached, so it does not die with us: this covers every exit that runs
     // 'exit' handlers (process.exit, an uncaught exception). A signal that kills Node outright
     // (SIGTERM without a handler, SIGKILL) still leaves php-cgi behind: whoever handles signals
@@ -83,6 +85,7 @@ export class PhpFastCgiServer {
     void exited.then((exit) => {
       this.#exit = exit;
       this.#connection?.destroy();
+      this.#status.close();
       process.off('exit', this.#killOnProcessExit);
     });
   }
@@ -149,7 +152,7 @@ export class PhpFastCgiServer {
   }
 
   get running(): boolean {
-    return this.#exit === undefined && !processIsGone(this.pid);
+    return this.#exit === undefined && !this.#status.gone;
   }
 
   /** Whether the next request can be sent here: running, connection intact, not at its recycle limit. */
@@ -164,6 +167,11 @@ export class PhpFastCgiServer {
    */
   get retiring(): boolean {
     return this.#exit !== undefined || this.#requestsServed >= this.requestLimit || (this.#connection !== undefined && !this.#connection.isOpen);
+  }
+
+  /** The keep-alive connection if it is open now; connection() opens one otherwise. */
+  get openConnection(): FastCgiConnection | undefined {
+    return this.#connection?.isOpen ? this.#connection : undefined;
   }
 
   /**
@@ -193,31 +201,57 @@ export class PhpFastCgiServer {
   }
 }
 
-const HAS_PROC = fs.existsSync('/proc/self/stat');
-
 /**
  * Node learns of php-cgi's death an event-loop turn or more after the kernel does, so a request
  * could be written to a php-cgi killed a moment ago (by the OOM killer, say) and fail for nothing.
  * /proc knows at once: a SIGKILL is pending from the moment kill() returns, and a dead child stays
- * a zombie until it is reaped. Where there is no /proc, the exit event is all there is.
+ * a zombie until it is reaped. The status file is opened once and re-read in place (a /proc file
+ * is generated afresh at each read from offset 0): it is read before every request. The open file
+ * stands for this very process, so a recycled pid can never be mistaken for it; once the process
+ * is reaped the read fails. Where there is no /proc, the exit event is all there is.
  */
-function processIsGone(pid: number): boolean {
-  if (!HAS_PROC) return false;
-  let status: string;
-  try {
-    status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
-  } catch {
-    return true;
+class ProcessStatus {
+  readonly #fd: number | undefined;
+  #closed = false;
+  readonly #buffer = Buffer.allocUnsafe(4096);
+
+  constructor(pid: number) {
+    try {
+      this.#fd = fs.openSync(`/proc/${pid}/status`, 'r');
+    } catch {
+      this.#fd = undefined;
+    }
   }
-  const state = /^State:\s+(\w)/m.exec(status)?.[1];
-  if (state === 'Z' || state === 'X') return true;
-  for (const pending of status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)) {
-    if ((BigInt(`0x${pending[1]}`) & SIGKILL_BIT) !== 0n) return true;
+
+  /** Dead, dying (SIGKILL pending) or unknown to the kernel. */
+  get gone(): boolean {
+    if (this.#closed) return true;
+    if (this.#fd === undefined) return false;
+    let status: string;
+    try {
+      status = this.#buffer.toString('latin1', 0, fs.readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0));
+    } catch {
+      return true;
+    }
+    const state = status.charAt(status.indexOf('State:') + 7);
+    return state === 'Z' || state === 'X' || hasSigkill(status, 'SigPnd:') || hasSigkill(status, 'ShdPnd:');
   }
-  return false;
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#fd !== undefined) fs.closeSync(this.#fd);
+  }
 }
 
-const SIGKILL_BIT = 1n << 8n;
+/** Whether the pending-signal mask on line `field` has SIGKILL (signal 9: bit 8) set. */
+function hasSigkill(status: string, field: string): boolean {
+  const start = status.indexOf(field);
+  if (start < 0) return false;
+  const end = status.indexOf('\n', start);
+  const mask = status.slice(start + field.length, end < 0 ? undefined : end).trim();
+  return (Number.parseInt(mask.slice(-3), 16) & 0x100) !== 0;
+}
 
 /**
  * Ready means php-cgi answers a FastCGI management query (GET_VALUES), which it only does from its

@@ -11,6 +11,7 @@ import {
   encodeNameValuePair,
   encodeParams,
   encodeRecord,
+  encodeRequest,
   encodeStdin,
   FastCgiProtocolError,
   KEEP_CONN,
@@ -165,6 +166,52 @@ describe('STDIN stream', () => {
     const body = Buffer.alloc(100_000, 7);
     const [, firstContent] = encodeStdin(1, body);
     expect(firstContent!.buffer).toBe(body.buffer);
+  });
+});
+
+describe('a whole request (encodeRequest)', () => {
+  const params = { SCRIPT_FILENAME: '/var/task/index.php', REQUEST_METHOD: 'POST', HTTP_X_LONG: 'v'.repeat(300), HTTP_X_UTF8: 'héllo wörld €' };
+
+  it('is the same bytes as BEGIN_REQUEST, the PARAMS stream and the STDIN stream one after the other', () => {
+    const body = Buffer.from('a=1&b=2');
+    const expected = join([...encodeBeginRequest(3), ...encodeParams(3, params), ...encodeStdin(3, body)]);
+    expect(join(encodeRequest(3, params, body))).toEqual(expected);
+  });
+
+  it('is one buffer (one write) for a body of up to 65535 bytes, and for none', () => {
+    expect(encodeRequest(1, params, Buffer.alloc(0))).toHaveLength(1);
+    const buffers = encodeRequest(1, params, Buffer.alloc(MAX_CONTENT_LENGTH, 9));
+    expect(buffers).toHaveLength(1);
+    const records = parseAll(buffers[0]!);
+    expect(records.map((r) => [r.type, r.content.length])).toEqual([
+      [RecordType.BeginRequest, 8],
+      [RecordType.Params, records[1]!.content.length],
+      [RecordType.Params, 0],
+      [RecordType.Stdin, MAX_CONTENT_LENGTH],
+      [RecordType.Stdin, 0],
+    ]);
+    expect(Object.fromEntries(decodeNameValuePairs(records[1]!.content))).toEqual(params);
+  });
+
+  it('sends a larger body as slices of the caller buffer behind their headers, never copied', () => {
+    const body = Buffer.alloc(150_000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 13) & 0xff;
+    const buffers = encodeRequest(1, params, body);
+    expect(buffers.filter((b) => b.buffer === body.buffer).map((b) => b.length)).toEqual([65535, 65535, 150_000 - 2 * 65535]);
+    const records = parseAll(join(buffers));
+    const stdin = records.filter((r) => r.type === RecordType.Stdin);
+    expect(Buffer.concat(stdin.map((r) => r.content)).equals(body)).toBe(true);
+    expect(stdin.at(-1)!.content.length).toBe(0);
+  });
+
+  it('keeps the connection only when asked', () => {
+    const [begin] = parseAll(join(encodeRequest(1, {}, Buffer.alloc(0), 0)));
+    expect(decodeBeginRequest(begin!.content)).toEqual({ role: Role.Responder, flags: 0 });
+  });
+
+  it('refuses a request id that does not fit 16 bits and a parameter too large for one record', () => {
+    expect(() => encodeRequest(0x10000, {}, Buffer.alloc(0))).toThrow(RangeError);
+    expect(() => encodeRequest(1, { HTTP_COOKIE: 'c'.repeat(70_000) }, Buffer.alloc(0))).toThrow(/HTTP_COOKIE/);
   });
 });
 
