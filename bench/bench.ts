@@ -10,6 +10,7 @@ import path from 'node:path';
 import { BootstrapProcess } from '../src/local/bootstrap-process.ts';
 import type { PhpMode } from './lib/bootstrap-child.ts';
 import { delay } from './lib/bootstrap-child.ts';
+import { allowedCpus, firstCpu, pinThisProcess } from './lib/cpu-affinity.ts';
 import { measureBaselines, measureCold, type Baselines, type ColdResult } from './lib/cold.ts';
 import { functionUrlGetEvent } from './lib/event.ts';
 import { parseOptions, USAGE, type BenchOptions } from './lib/options.ts';
@@ -44,7 +45,9 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
   const phpCgi = findPhpCgi();
   const started = performance.now();
 
-  printHeader(options, bootstrap, phpCgi);
+  const cpus = allowedCpus();
+  const warmCpus = options.cpus === 'one' ? firstCpu(cpus) : cpus;
+  printHeader(options, bootstrap, phpCgi, warmCpus);
   const roots = makeTaskRoots();
   const event = functionUrlGetEvent();
   const setupFor = (page: PageName): Setup => ({
@@ -61,6 +64,7 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
 
   try {
     const warm: WarmResult[] = [];
+    pinThisProcess(warmCpus);
     for (const mode of options.modes) {
       for (const page of options.pages) {
         const iterations = (mode === 'fastcgi' ? options.fastcgi : options.cgi)[page];
@@ -68,6 +72,8 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
         warm.push(await measureWarm(mode, page, setupFor(page), { iterations, warmup: options.warmup[mode], rounds: options.rounds, budgetMs: PATH_BUDGET_MS }, progress));
       }
     }
+    // Lambda boosts the CPU during init; a cold start should not be held to one CPU either.
+    pinThisProcess(cpus);
     const cold: ColdResult[] = [];
     for (const mode of options.modes) {
       progress(`${mode}: ${options.coldStarts} cold starts`);
@@ -83,6 +89,7 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
     console.log(formatTargets(warm));
 
     if (options.profile) {
+      pinThisProcess(warmCpus);
       const reports: string[] = [];
       for (const page of ['hello', 'heavy'] as const) {
         progress(`profiling the bootstrap (FastCGI, ${page})`);
@@ -105,7 +112,7 @@ function findPhpCgi(): string {
   throw new Error('php-cgi not found: install php-cgi (Debian: php8.2-cgi) or set PHP_CGI_BINARY');
 }
 
-function printHeader(options: BenchOptions, bootstrap: string, phpCgi: string): void {
+function printHeader(options: BenchOptions, bootstrap: string, phpCgi: string, warmCpus: string): void {
   let phpVersion = '?';
   try {
     phpVersion = execFileSync(phpCgi, ['-v'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0] ?? '?';
@@ -120,7 +127,8 @@ function printHeader(options: BenchOptions, bootstrap: string, phpCgi: string): 
   php       ${phpVersion} (${phpCgi})
   bootstrap ${path.relative(process.cwd(), bootstrap) || bootstrap} (built ${built} UTC)
   runs      FastCGI ${options.fastcgi.hello} hello / ${options.fastcgi.heavy} heavy, CGI ${options.cgi.hello} / ${options.cgi.heavy}, per path, after ${options.warmup.fastcgi} / ${options.warmup.cgi} warm-up; ${options.rounds} interleaved rounds; ${options.coldStarts} cold starts per mode
-  event     Lambda Function URL, GET /, five headers; each page is index.php of its own temp task root${
+  event     Lambda Function URL, GET /, five headers; each page is index.php of its own temp task root
+  cpus      warm runs and profiles on CPU ${warmCpus}${options.cpus === 'one' ? ' only (--cpus one): every process of a run shares it, hand-overs are context switches' : ' (--cpus all: unpinned)'}; cold starts unpinned${
     os.loadavg()[0]! > cpus.length * 0.75 ? `\n  WARNING   the machine is busy (1-minute load ${os.loadavg()[0]!.toFixed(2)} on ${cpus.length} CPUs): expect noisy figures, mostly in p90/p99` : ''
   }
 
@@ -134,7 +142,7 @@ a time (no concurrency), the paths taking turns in interleaved rounds. Each path
              executor → CGI parser → Function URL result → JSON; no Runtime API, no second process
   null       bench/null-runtime.ts: the bootstrap's Runtime API client and loop answering a canned result
              (no PHP), behind the minimal Runtime API: the Runtime API's share on its own
-  mini       dist/bootstrap.js behind a minimal Runtime API in bench/ (node:http, TCP_NODELAY): event handed
+  mini       dist/bootstrap.js behind a minimal Runtime API in bench/ (plain sockets, TCP_NODELAY): event handed
              over → response body read; it timestamps each step (see 'Where the time goes')
   emulator   dist/bootstrap.js behind the project's emulator (src/local), around LocalLambda.invoke(): the
              end-to-end figure, including the emulator's own per-invocation work

@@ -13,6 +13,8 @@ export interface BenchOptions {
   coldStarts: number;
   modes: PhpMode[];
   pages: PageName[];
+  /** Warm runs on one CPU (everything this process starts shares it) or wherever the scheduler likes. */
+  cpus: 'one' | 'all';
   /** CPU-profile the bootstrap and the emulator and print where their time goes. */
   profile: boolean;
   help: boolean;
@@ -30,6 +32,10 @@ against php-cgi run directly (CGI) and a bare FastCGI request loop.
   --mode M         fastcgi, cgi or both (default both)
   --page P         hello, heavy or both (default both)
   --rounds N       interleaved rounds per measurement (default 5)
+  --cpus C         one (default): the warm runs and profiles pin this process, the bootstrap, php-cgi and
+                   the references to one CPU, so that hand-overs between processes are context switches
+                   rather than cross-CPU wake-ups (40-60 µs each on these VMs); all: no pinning.
+                   Cold starts and memory are always measured unpinned
   --profile        also CPU-profile the bootstrap (FastCGI, hello and heavy) and the emulator, and print the
                    functions and files that take the time
   -h, --help       this text
@@ -46,6 +52,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     coldStarts: 10,
     modes: ['fastcgi', 'cgi'],
     pages: ['hello', 'heavy'],
+    cpus: 'one',
     profile: false,
     help: false,
   };
@@ -91,6 +98,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         const page = value(i++, flag);
         if (page !== 'hello' && page !== 'heavy' && page !== 'both') throw new Error(`--page must be hello, heavy or both, not '${page}'`);
         options.pages = page === 'both' ? ['hello', 'heavy'] : [page];
+        break;
+      }
+      case '--cpus': {
+        const cpus = value(i++, flag);
+        if (cpus !== 'one' && cpus !== 'all') throw new Error(`--cpus must be one or all, not '${cpus}'`);
+        options.cpus = cpus;
         break;
       }
       case '--profile':

@@ -128,10 +128,18 @@ export function buildCgiEnvironment(input: CgiEnvironmentInput): Record<string, 
  * - names with anything but letters, digits and '-'.
  */
 function headerVariable(name: string): string | undefined {
-  if (name === 'proxy' || name === 'content-type' || name === 'content-length') return undefined;
-  if (!HEADER_NAME.test(name)) return undefined;
-  return 'HTTP_' + name.toUpperCase().replaceAll('-', '_');
+  // Requests repeat the same few header names: remember their variables (bounded, since names are
+  // the client's to choose).
+  const known = HEADER_VARIABLES.get(name);
+  if (known !== undefined || HEADER_VARIABLES.has(name)) return known;
+  const variable = name === 'proxy' || name === 'content-type' || name === 'content-length' || !HEADER_NAME.test(name) ? undefined : 'HTTP_' + name.toUpperCase().replaceAll('-', '_');
+  if (HEADER_VARIABLES.size >= MAX_REMEMBERED_HEADERS) HEADER_VARIABLES.clear();
+  HEADER_VARIABLES.set(name, variable);
+  return variable;
 }
+
+const HEADER_VARIABLES = new Map<string, string | undefined>();
+const MAX_REMEMBERED_HEADERS = 512;
 
 function firstValue(request: HttpRequest, name: string): string | undefined {
   return request.headers.get(name)?.[0];

@@ -1,4 +1,4 @@
-import { realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** Where a request path leads inside the document root. */
@@ -52,14 +52,19 @@ export class DocumentRootRouter {
     const segments = decodedSegments(encodedPath);
     if (segments === undefined || segments.some((s) => s.startsWith('.'))) return this.#frontController;
 
-    let current = this.#root;
+    // '/' as the root would otherwise give '//name'.
+    let current = this.#root === '/' ? '' : this.#root;
+    // Each component is lstat'ed from the (real) root down: as long as none is a symlink, the path
+    // cannot lead outside, and the realpath check is only needed once one is.
+    let viaSymlink = false;
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
-      current = path.join(current, segment);
-      const stats = statOrUndefined(current);
-      if (stats === undefined) return this.#frontController;
-      if (stats.isDirectory()) continue;
-      if (!stats.isFile() || !this.#isInside(current)) return this.#frontController;
+      current = `${current}/${segment}`;
+      const entry = this.#entry(current);
+      if (entry === undefined) return this.#frontController;
+      viaSymlink ||= entry.symlink;
+      if (entry.stats.isDirectory()) continue;
+      if (!entry.stats.isFile() || (viaSymlink && !this.#isInside(current))) return this.#frontController;
 
       const urlPath = '/' + segments.slice(0, i + 1).join('/');
       if (isPhpFile(segment)) {
@@ -74,13 +79,21 @@ export class DocumentRootRouter {
     }
 
     // The path names a folder (or the root): its index.php, if it has one.
-    const index = path.join(current, 'index.php');
-    const stats = statOrUndefined(index);
-    if (stats?.isFile() && this.#isInside(index)) {
+    const index = `${current}/index.php`;
+    const entry = this.#entry(index);
+    if (entry?.stats.isFile() && (!(viaSymlink || entry.symlink) || this.#isInside(index))) {
       const folder = segments.length > 0 ? '/' + segments.join('/') : '';
       return { kind: 'script', scriptFilename: index, scriptName: `${folder}/index.php`, pathInfo: '' };
     }
     return this.#frontController;
+  }
+
+  /** What is at `filePath` (symlinks followed) and whether it is a symlink; undefined if nothing. */
+  #entry(filePath: string): { stats: Stats; symlink: boolean } | undefined {
+    const stats = lstatSync(filePath, { throwIfNoEntry: false });
+    if (stats === undefined || !stats.isSymbolicLink()) return stats && { stats, symlink: false };
+    const target = statSync(filePath, { throwIfNoEntry: false });
+    return target && { stats: target, symlink: true };
   }
 
   /** Symlinks may point anywhere: the real location must still be inside the document root. */
@@ -135,12 +148,4 @@ const PHP_SOURCE = /\.(phtml|php\d|phps|phar|inc)$/i;
 
 function isPhpSource(name: string): boolean {
   return PHP_SOURCE.test(name);
-}
-
-function statOrUndefined(filePath: string): Stats | undefined {
-  try {
-    return statSync(filePath);
-  } catch {
-    return undefined;
-  }
 }

@@ -49,6 +49,9 @@ beforeAll(() => {
   symlinkSync('../outside.php', path.join(root, 'link-outside.php'));
   symlinkSync('../outside-dir', path.join(root, 'linkdir'));
   symlinkSync('assets/style.css', path.join(root, 'inner-link.css'));
+  symlinkSync('sub', path.join(root, 'alias-sub'));
+  mkdirSync(path.join(root, 'linked-index'));
+  symlinkSync('../../outside.php', path.join(root, 'linked-index', 'index.php'));
   router = new DocumentRootRouter(root, path.join(root, 'index.php'));
 });
 
@@ -158,6 +161,10 @@ describe('DocumentRootRouter: ordinary routes', () => {
   it('follows a symlink that stays inside the document root', () => {
     expect(router.route('/inner-link.css')).toEqual(staticFile('inner-link.css'));
   });
+
+  it('follows a symlinked folder that stays inside the document root', () => {
+    expect(router.route('/alias-sub/other.php/x')).toEqual(script('alias-sub/other.php', '/alias-sub/other.php', '/x'));
+  });
 });
 
 describe('DocumentRootRouter: nothing escapes or is exposed', () => {
@@ -197,6 +204,8 @@ describe('DocumentRootRouter: nothing escapes or is exposed', () => {
     '/linkdir/x.php',
     '/linkdir/x.php/info',
     '/linkdir/s.css',
+    '/linked-index/',
+    '/linked-index/index.php',
   ];
 
   it.each(hostile)('%s goes to the front controller', (requestPath) => {
