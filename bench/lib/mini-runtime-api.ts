@@ -159,25 +159,38 @@ export class MiniRuntimeApi {
   #accept(socket: net.Socket): void {
     this.#sockets.add(socket);
     socket.setNoDelay(true);
-    let buffered: Buffer = Buffer.alloc(0);
-    let headAt: number | undefined;
+    // Chunks are kept apart and joined once per request: a result of several hundred KB arrives
+    // in many reads, and joining at each one would copy it over and over.
+    let chunks: Buffer[] = [];
+    let buffered = 0;
+    let head: RequestHead | undefined;
     socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      chunks.push(chunk);
+      buffered += chunk.length;
       for (;;) {
-        headAt ??= buffered.includes('\r\n\r\n') ? performance.now() : undefined;
-        if (headAt === undefined) {
-          if (buffered.length > MAX_HEAD_BYTES) socket.destroy();
-          return;
+        if (head === undefined) {
+          const bytes = joined(chunks);
+          chunks = [bytes];
+          const parsed = parseHead(bytes);
+          if (parsed === undefined) {
+            if (buffered > MAX_HEAD_BYTES) socket.destroy();
+            return;
+          }
+          if (parsed === 'bad') {
+            socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+            return;
+          }
+          head = parsed;
         }
-        const taken = takeRequest(buffered, headAt);
-        if (taken === undefined) return;
-        if (taken === 'bad') {
-          socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-          return;
-        }
-        buffered = buffered.subarray(taken.consumed);
-        headAt = undefined;
-        this.#route(socket, taken.request);
+        const end = head.bodyStart + head.contentLength;
+        if (buffered < end) return;
+        const bytes = joined(chunks);
+        const rest = bytes.subarray(end);
+        chunks = rest.length > 0 ? [rest] : [];
+        buffered = rest.length;
+        const { method, target, headAt, bodyStart } = head;
+        head = undefined;
+        this.#route(socket, { method, target, headAt, completeAt: performance.now(), body: bytes.subarray(bodyStart, end) });
       }
     });
     socket.on('error', () => {});
@@ -242,23 +255,34 @@ function reply(socket: net.Socket, status: number, body: string): void {
   socket.write(`HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-/** The first request in `bytes` once all of it is there, and the bytes it took. */
-function takeRequest(bytes: Buffer, headAt: number): { request: IncomingRequest; consumed: number } | 'bad' | undefined {
+interface RequestHead {
+  method: string;
+  target: string;
+  headAt: number;
+  bodyStart: number;
+  contentLength: number;
+}
+
+/** The head of the request at the start of `bytes`, once all of it is there. */
+function parseHead(bytes: Buffer): RequestHead | 'bad' | undefined {
   const headEnd = bytes.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+  const headAt = performance.now();
   const [requestLine = '', ...headerLines] = bytes.toString('latin1', 0, headEnd).split('\r\n');
   const [method, target] = requestLine.split(' ');
   if (!method || !target) return 'bad';
-  let length = 0;
+  let contentLength = 0;
   for (const line of headerLines) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (name === 'content-length') length = Number(line.slice(colon + 1).trim());
+    if (name === 'content-length') contentLength = Number(line.slice(colon + 1).trim());
     // A runtime posts its result with a length; chunked bodies are not what this server is for.
     else if (name === 'transfer-encoding') return 'bad';
   }
-  if (!Number.isSafeInteger(length) || length < 0) return 'bad';
-  const bodyStart = headEnd + 4;
-  if (bytes.length < bodyStart + length) return undefined;
-  const body = Buffer.from(bytes.subarray(bodyStart, bodyStart + length));
-  return { request: { method, target, headAt, completeAt: performance.now(), body }, consumed: bodyStart + length };
+  if (!Number.isSafeInteger(contentLength) || contentLength < 0) return 'bad';
+  return { method, target, headAt, bodyStart: headEnd + 4, contentLength };
+}
+
+function joined(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
