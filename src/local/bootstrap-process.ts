@@ -164,17 +164,11 @@ export class BootstrapProcess {
   async maxMemoryUsedMb(): Promise<number | undefined> {
     const pid = this.#child.pid;
     if (pid === undefined || this.#gone) return undefined;
-    const members = [pid, ...this.#descendants.keys()];
-    const kilobytes = await Promise.all(
-      members.map(async (member) => {
-        const status = await readFile(`/proc/${member}/status`, 'utf8').catch(() => '');
-        const field = member === pid ? 'VmHWM' : 'VmRSS';
-        const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-        return match ? Number(match[1]) : 0;
-      }),
-    );
-    const total = kilobytes.reduce((sum, value) => sum + value, 0);
-    return total === 0 ? undefined : Math.ceil(total / 1024);
+    // Synchronous reads: a /proc status file is generated in microseconds, less than the thread-pool
+    // round trip of an asynchronous read, and this runs on every invocation.
+    let kilobytes = memoryKb(pid, PEAK_RSS);
+    for (const descendant of this.#descendants.keys()) kilobytes += memoryKb(descendant, CURRENT_RSS);
+    return kilobytes === 0 ? undefined : Math.ceil(kilobytes / 1024);
   }
 
   /** Finds the bootstrap's live descendants (children of children, whatever their group) and records them. */
@@ -249,6 +243,18 @@ function walkDescendants(roots: number[]): number[] {
     }
   }
   return queue;
+}
+
+const PEAK_RSS = /^VmHWM:\s+(\d+) kB/m;
+const CURRENT_RSS = /^VmRSS:\s+(\d+) kB/m;
+
+function memoryKb(pid: number, field: RegExp): number {
+  try {
+    const match = field.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function parseStat(pid: number, stat: string): ProcessInfo | undefined {
