@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   try {
-    await runLoop(client, handle, log);
+    await runLoop(client, handle, log, { invocationSettled: () => executor.logsFlushed() });
   } catch (error) {
     log.write(undefined, 'ERROR', error instanceof RuntimeApiFatalError ? error.message : `the runtime loop stopped: ${(error as Error).stack ?? error}`);
     await executor.stop().catch(() => {});

@@ -74,6 +74,11 @@ export class CgiExecutor implements PhpExecutor {
     });
   }
 
+  /** execute() resolves only once php-cgi's pipes have closed: its lines are all in by then. */
+  logsFlushed(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async stop(): Promise<void> {}
 }
 

@@ -12,6 +12,11 @@ export interface PhpExecutor {
    * a complete answer. Never leaves a PHP process running past the deadline.
    */
   execute(request: PhpRequest): Promise<Buffer>;
+  /**
+   * Settles once every line the last request wrote to stderr has reached its log. `execute` may
+   * resolve before that (the answer does not wait for the log); the next event should.
+   */
+  logsFlushed(): Promise<void>;
   stop(): Promise<void>;
 }
 

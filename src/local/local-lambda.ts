@@ -196,6 +196,7 @@ export class LocalLambda {
       result = { ...answerResult(ending.outcome), requestId, logs, durationMs: 0 };
       // The invocation lasts until the runtime asks for the next event, as in Lambda (END comes then).
       const done = await beforeDeadline(deadline, Promise.race([this.#runtimeReady(), exited]));
+      if (done.kind === 'ready') await outputPipesRead();
       if (done.kind === 'timeout') {
         status = 'timeout';
         timedOut = true;
@@ -309,4 +310,14 @@ function answerResult(outcome: InvocationOutcome): Pick<InvokeResult, 'payload' 
 
 function errorResult(functionError: FunctionError, requestId: string, logs: string[]): InvokeResult {
   return { payload: errorDocument(functionError), functionError, requestId, logs, durationMs: 0 };
+}
+
+/**
+ * What the runtime printed before asking for its next event belongs to this invocation, but its
+ * pipes and its HTTP connection are read by separate callbacks: the request can be seen first, and
+ * the promise it settles runs before the pipe's callback. An immediate runs after the poll phase
+ * that holds both; the second covers a read loop that started before the pipe became readable.
+ */
+function outputPipesRead(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }

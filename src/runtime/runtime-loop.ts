@@ -3,13 +3,22 @@ import type { LambdaError } from '../runtime-api/invocation.ts';
 import type { InvocationHandler } from './invocation-handler.ts';
 import type { RuntimeLog } from './runtime-log.ts';
 
+export interface RunLoopOptions {
+  /**
+   * What an invocation still owes after its answer is posted (its last log lines), awaited before
+   * asking for the next event: Lambda ends an invocation, and its log, at that request.
+   */
+  invocationSettled?: () => Promise<void>;
+}
+
 /**
  * The custom-runtime loop: every invocation gets exactly one answer (a response or an error), and
  * nothing an invocation does stops the loop. Only the Runtime API itself can end it (a fatal error
  * thrown by the client), which is the process's cue to exit.
  */
-export async function runLoop(client: RuntimeApiClient, handle: InvocationHandler, log: RuntimeLog): Promise<never> {
-  for (;;) {
+export async function runLoop(client: RuntimeApiClient, handle: InvocationHandler, log: RuntimeLog, options: RunLoopOptions = {}): Promise<never> {
+  for (let first = true; ; first = false) {
+    if (!first && options.invocationSettled) await options.invocationSettled();
     const invocation = await client.nextInvocation();
     const { requestId } = invocation;
     let payload: string;

@@ -70,6 +70,10 @@ export class FastCgiExecutor implements PhpExecutor {
     }
   }
 
+  logsFlushed(): Promise<void> {
+    return this.#logDetached ?? Promise.resolve();
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     const server = this.#server;

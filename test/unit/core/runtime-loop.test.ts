@@ -80,6 +80,28 @@ describe('runLoop with a fake client', () => {
     expect(client.nextCalls).toBe(3);
   });
 
+  it('asks for the next event only once the invocation has settled (its last log lines), answered or failed', async () => {
+    const client = new FakeClient([invocation('a'), invocation('b'), invocation('c')]);
+    const order: string[] = [];
+    const next = client.nextInvocation.bind(client);
+    client.nextInvocation = async () => {
+      order.push('next');
+      return next();
+    };
+    const handle: InvocationHandler = async ({ requestId }) => {
+      order.push(`handle ${requestId}`);
+      if (requestId === 'b') throw new Error('boom');
+      return { statusCode: 200 };
+    };
+    const invocationSettled = async (): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push('settled');
+    };
+    await expect(runLoop(client.asClient(), handle, memoryLog(), { invocationSettled })).rejects.toBe(client.end);
+    expect(order).toEqual(['next', 'handle a', 'settled', 'next', 'handle b', 'settled', 'next', 'handle c', 'settled', 'next']);
+    expect(client.posted.map((p) => p.kind)).toEqual(['response', 'error', 'response']);
+  });
+
   it('posts a thrown error as an invocation error with its errorType, logs it, and carries on', async () => {
     const client = new FakeClient([invocation('bad'), invocation('good')]);
     const log = memoryLog();

@@ -114,6 +114,17 @@ describe('FastCgiExecutor against php-cgi', () => {
     expect(idle.filter((line) => line.includes('marker'))).toEqual([]);
   });
 
+  it('has every line of a request in its log once logsFlushed() settles, though the answer comes first', async () => {
+    const executor = newExecutor();
+    for (let id = 0; id < 20; id++) {
+      const lines: string[] = [];
+      await executor.execute(php.request('stderr.php', { query: `id=${id}`, log: (line) => lines.push(line) }));
+      await executor.logsFlushed();
+      expect(lines).toContain(`marker-php-stderr ${id}`);
+      expect(lines).toContain(`marker-error-log ${id}`);
+    }
+  });
+
   it('answers a fatal error or an exit() as a complete response on the same php-cgi', async () => {
     const executor = newExecutor();
     const pid = await pidOf(executor);
