@@ -70,6 +70,11 @@ export class RuntimeCore {
     return JSON.stringify(await this.#handle(invocation(event)));
   }
 
+  /** What the bootstrap's loop awaits after posting an answer: the request's last log lines. */
+  settled(): Promise<void> {
+    return this.#executor.logsFlushed();
+  }
+
   stop(): Promise<void> {
     return this.#executor.stop();
   }

@@ -127,9 +127,9 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     const core = await RuntimeCore.start(mode, setup.phpCgi, setup.taskRoot, functionEnv);
     cleanups.push(() => core.stop());
     if (mode === 'fastcgi') {
-      drivers.push(driver('executor', timedLoop(() => core.execute(cgiEnv)), async () => cgiBody(await core.execute(cgiEnv))));
+      drivers.push(driver('executor', timedLoop(() => core.execute(cgiEnv), () => core.settled()), async () => cgiBody(await core.execute(cgiEnv))));
     }
-    drivers.push(driver('core', timedLoop(() => core.invoke(setup.event)), async () => resultBody(await core.invoke(setup.event))));
+    drivers.push(driver('core', timedLoop(() => core.invoke(setup.event), () => core.settled()), async () => resultBody(await core.invoke(setup.event))));
 
     // null runtime: the same result, no PHP
     const resultFile = path.join(os.tmpdir(), `bench-result-${process.pid}-${mode}-${page}.json`);
@@ -219,7 +219,8 @@ function driver(key: PathKey, batch: Driver['batch'], probe: Driver['probe']): D
   return { key, batch, probe, samples: [], wallMs: 0, truncated: false };
 }
 
-function timedLoop(once: () => Promise<unknown>): Driver['batch'] {
+/** `settle`, untimed, runs after each call: what the bootstrap does after answering, before /next. */
+function timedLoop(once: () => Promise<unknown>, settle?: () => Promise<void>): Driver['batch'] {
   return async (n) => {
     const latencies: number[] = [];
     const t0 = performance.now();
@@ -227,6 +228,7 @@ function timedLoop(once: () => Promise<unknown>): Driver['batch'] {
       const start = performance.now();
       await once();
       latencies.push(performance.now() - start);
+      if (settle) await settle();
     }
     return { latencies, wallMs: performance.now() - t0 };
   };
