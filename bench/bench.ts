@@ -182,9 +182,9 @@ function formatWarm(results: WarmResult[]): string {
   const notes = results.map((r) => `  ${r.mode} ${r.page}: CGI environment ${r.cgiEnvVars} variables (${r.cgiEnvBytes} bytes), result JSON ${r.responseBytes} bytes`);
   const truncated = results.some((r) => r.paths.some((p) => p.truncated)) ? `\n  * stopped early: that path's loop reached ${PATH_BUDGET_MS / 1000} s` : '';
   const cgiNote = results.some((r) => r.mode === 'cgi')
-    ? `\n  CGI 'core' spawns php-cgi from this bench process, whose resident memory is much larger than a bootstrap's: fork()
-  copies the page tables of the parent, so a spawn costs more from a bigger process. The references run in a small
-  worker process for that reason; the bootstrap's own size (see Peak memory) weighs on CGI mode the same way.`
+    ? `\n  CGI mode starts php-cgi through dist/cgi-spawner when it was built (a C compiler was there): a small process's
+  posix_spawn() instead of a fork() of the bootstrap, which copies the parent's page tables. The references spawn
+  php-cgi from Node in a small worker process, as the runtime would without cgi-spawner.`
     : '';
   return `\n== Warm invocations ==\n\n${table(rows, (c) => c > 2)}\n${notes.join('\n')}${truncated}${cgiNote}\n`;
 }

@@ -47,8 +47,8 @@ packages=(
   "php$v-process"
 )
 # Build tools for collect-layer.sh and the package step: strip (binutils), zip, find (findutils),
-# ldd (glibc-common; normally already present).
-tools=(binutils zip findutils glibc-common)
+# ldd (glibc-common; normally already present), and a C compiler for cgi-spawner.
+tools=(binutils zip findutils glibc-common gcc glibc-devel)
 
 dnf=$(command -v dnf || command -v microdnf)
 "$dnf" install -y --setopt=install_weak_deps=0 "${packages[@]}" "${tools[@]}"

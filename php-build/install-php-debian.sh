@@ -30,8 +30,9 @@ packages=(
   "php$v-bcmath"
   "php$v-gd"
 )
-# Build tools for collect-layer.sh and the package step: strip (binutils), zip, ldd (libc-bin).
-tools=(binutils zip)
+# Build tools for collect-layer.sh and the package step: strip (binutils), zip, ldd (libc-bin),
+# and a C compiler for cgi-spawner.
+tools=(binutils zip gcc libc6-dev)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -55,7 +55,7 @@ list_deps() {
   done
   echo "no ldd and no loader found"
 }
-elves=(/opt/bin/php-cgi /opt/php/extensions/*.so "$node")
+elves=(/opt/bin/php-cgi /opt/php/extensions/*.so "$node" /opt/lambda-php/cgi-spawner)
 for lib in /opt/lib/*.so*; do [ -e "$lib" ] && elves+=("$lib"); done
 missing=0
 for elf in "${elves[@]}"; do

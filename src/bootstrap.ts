@@ -2,6 +2,8 @@
  * The Lambda custom runtime: wiring only. Reads the configuration, checks the function at init,
  * starts PHP, then loops on the Runtime API until it says stop.
  */
+import { fileURLToPath } from 'node:url';
+import { CgiSpawner } from './cgi/spawner/cgi-spawner.ts';
 import { CgiExecutor } from './cgi/cgi-executor.ts';
 import { phpProcessEnvironment } from './cgi/cgi-environment.ts';
 import { FastCgiExecutor } from './cgi/fastcgi/fastcgi-executor.ts';
@@ -23,7 +25,8 @@ class PhpStartError extends Error {
 }
 
 function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
-  if (config.phpMode === 'cgi') return new CgiExecutor({ phpCgiBinary });
+  // The layer and scripts/build.mjs put cgi-spawner next to this bundle; without it Node spawns php-cgi.
+  if (config.phpMode === 'cgi') return new CgiExecutor({ phpCgiBinary, spawnerBinary: CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url))) });
   return new FastCgiExecutor({
     phpCgiBinary,
     env: phpProcessEnvironment(config.functionEnv),

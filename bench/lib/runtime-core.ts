@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildCgiEnvironment, phpProcessEnvironment } from '../../src/cgi/cgi-environment.ts';
 import { CgiExecutor } from '../../src/cgi/cgi-executor.ts';
+import { CgiSpawner } from '../../src/cgi/spawner/cgi-spawner.ts';
 import { FastCgiExecutor } from '../../src/cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from '../../src/cgi/php-executor.ts';
 import { toHttpRequest } from '../../src/events/detect-event-source.ts';
@@ -51,8 +52,9 @@ export class RuntimeCore {
     this.#handle = handle;
   }
 
-  static async start(mode: PhpMode, phpCgi: string, taskRoot: string, functionEnv: Record<string, string>): Promise<RuntimeCore> {
-    const executor: PhpExecutor = mode === 'cgi' ? new CgiExecutor({ phpCgiBinary: phpCgi }) : new FastCgiExecutor({ phpCgiBinary: phpCgi, env: phpProcessEnvironment(functionEnv), log: () => {} });
+  /** `spawner`: cgi-spawner as the bootstrap finds it next to itself (CGI mode uses it when it is there). */
+  static async start(mode: PhpMode, phpCgi: string, taskRoot: string, functionEnv: Record<string, string>, spawner: string): Promise<RuntimeCore> {
+    const executor: PhpExecutor = mode === 'cgi' ? new CgiExecutor({ phpCgiBinary: phpCgi, spawnerBinary: CgiSpawner.find(spawner) }) : new FastCgiExecutor({ phpCgiBinary: phpCgi, env: phpProcessEnvironment(functionEnv), log: () => {} });
     await executor.start();
     const router = new DocumentRootRouter(taskRoot, `${taskRoot}/index.php`);
     const http = new PhpHttpHandler({ router, executor, documentRoot: router.documentRoot, functionEnv, inheritsFunctionEnv: mode === 'fastcgi', deadlineMarginMs: 300 });

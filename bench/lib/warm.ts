@@ -124,7 +124,7 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     drivers.push(driver('reference', (n) => worker.run(n, false), async () => (await worker.run(1, true)).body ?? ''));
 
     // executor and core, in this process
-    const core = await RuntimeCore.start(mode, setup.phpCgi, setup.taskRoot, functionEnv);
+    const core = await RuntimeCore.start(mode, setup.phpCgi, setup.taskRoot, functionEnv, path.join(path.dirname(setup.bootstrap), 'cgi-spawner'));
     cleanups.push(() => core.stop());
     if (mode === 'fastcgi') {
       drivers.push(driver('executor', timedLoop(() => core.execute(cgiEnv), () => core.settled()), async () => cgiBody(await core.execute(cgiEnv))));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from './php-executor.ts';
+import { CgiSpawner, SpawnerGoneError, type SpawnedExit } from './spawner/cgi-spawner.ts';
 import { LineSplitter } from './stderr-lines.ts';
 
 // setTimeout() cannot wait longer than 2^31-1 ms: a longer delay (an invocation without a deadline
@@ -9,6 +10,11 @@ const EXIT_GRACE_MS = 100;
 
 export interface CgiExecutorOptions {
   phpCgiBinary: string;
+  /**
+   * cgi-spawner, which starts php-cgi without forking the bootstrap (see cgi-spawner.c); when
+   * undefined, Node spawns php-cgi itself. The answers, logs and deadlines are the same.
+   */
+  spawnerBinary?: string;
 }
 
 /**
@@ -17,6 +23,8 @@ export interface CgiExecutorOptions {
  * process start (and a cold OPcache) every time.
  */
 export class CgiExecutor implements PhpExecutor {
+  #spawner: CgiSpawner | undefined;
+
   constructor(private readonly options: CgiExecutorOptions) {}
 
   async start(): Promise<void> {
@@ -27,6 +35,53 @@ export class CgiExecutor implements PhpExecutor {
   }
 
   execute(request: PhpRequest): Promise<Buffer> {
+    const { spawnerBinary } = this.options;
+    if (spawnerBinary === undefined) return this.#executeFromNode(request);
+    // A spawner that stopped (killed, crashed) is replaced for the next request.
+    if (!this.#spawner?.usable) this.#spawner = new CgiSpawner(spawnerBinary, this.options.phpCgiBinary);
+    // Lambda sends one event at a time; a caller that overlaps requests (tests, tools) gets the
+    // extra ones spawned from Node rather than queued behind a slow script.
+    if (this.#spawner.busy) return this.#executeFromNode(request);
+    return this.#executeThroughSpawner(this.#spawner, request);
+  }
+
+  async #executeThroughSpawner(spawner: CgiSpawner, request: PhpRequest): Promise<Buffer> {
+    const stdout: Buffer[] = [];
+    const stderr = new LineSplitter(request.log);
+    let pid: number | undefined;
+    let timedOut = false;
+    const running = spawner.run({
+      env: request.env,
+      body: request.body,
+      onPid: (started) => {
+        pid = started;
+        if (timedOut) killGroup(pid);
+      },
+      onStdout: (chunk) => stdout.push(chunk),
+      onStderr: (chunk) => stderr.push(chunk),
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(pid);
+    }, timeUntil(request.deadline));
+    return running.then(
+      (exit) => {
+        clearTimeout(timer);
+        stderr.flush();
+        return cgiOutput(stdout, exit, timedOut);
+      },
+      (error: Error) => {
+        clearTimeout(timer);
+        stderr.flush();
+        // Without its spawner php-cgi would run on unwatched.
+        if (error instanceof SpawnerGoneError) killGroup(pid);
+        if (timedOut) throw new PhpTimeoutError('php-cgi was still running at the deadline and was killed');
+        throw new PhpCrashError(`cannot run ${this.options.phpCgiBinary}: ${error.message}`);
+      },
+    );
+  }
+
+  #executeFromNode(request: PhpRequest): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       // detached: php-cgi may start children of its own (proc_open, exec); a deadline kills the group.
       const child = spawn(this.options.phpCgiBinary, [], { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -37,7 +92,7 @@ export class CgiExecutor implements PhpExecutor {
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup(child.pid);
-      }, Math.min(MAX_TIMER_MS, Math.max(0, request.deadline - Date.now())));
+      }, timeUntil(request.deadline));
 
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -64,12 +119,11 @@ export class CgiExecutor implements PhpExecutor {
         clearTimeout(timer);
         clearTimeout(exitTimer);
         stderr.flush();
-        if (timedOut) return reject(new PhpTimeoutError('php-cgi was still running at the deadline and was killed'));
-        const output = Buffer.concat(stdout);
-        // A fatal error still produces a complete answer ("Status: 500") with exit code 255:
-        // whether the output is usable is the response parser's call, not the exit code's.
-        if (output.length > 0) return resolve(output);
-        reject(new PhpCrashError(`php-cgi exited (${signal ? `signal ${signal}` : `code ${code}`}) without writing a response`));
+        try {
+          resolve(cgiOutput(stdout, { code, signal }, timedOut));
+        } catch (error) {
+          reject(error);
+        }
       });
     });
   }
@@ -79,7 +133,24 @@ export class CgiExecutor implements PhpExecutor {
     return Promise.resolve();
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.#spawner?.stop();
+    this.#spawner = undefined;
+  }
+}
+
+function timeUntil(deadline: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now()));
+}
+
+/** php-cgi's answer, once it has exited: its stdout, unless the deadline or a silent death came first. */
+function cgiOutput(stdout: Buffer[], exit: SpawnedExit, timedOut: boolean): Buffer {
+  if (timedOut) throw new PhpTimeoutError('php-cgi was still running at the deadline and was killed');
+  const output = Buffer.concat(stdout);
+  // A fatal error still produces a complete answer ("Status: 500") with exit code 255:
+  // whether the output is usable is the response parser's call, not the exit code's.
+  if (output.length > 0) return output;
+  throw new PhpCrashError(`php-cgi exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) without writing a response`);
 }
 
 function killGroup(pid: number | undefined): void {

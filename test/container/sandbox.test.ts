@@ -94,6 +94,10 @@ describe.each(PHP_MODES)('container sandbox, PHP_CGI_MODE=%s', (mode) => {
       expect(second.pid).not.toBe(first.pid);
       expect(first.ini['opcache.enable']).toBe('1');
     });
+
+    it("starts php-cgi through the layer's cgi-spawner, not by forking the bootstrap", async () => {
+      expect((await check('identity')).parent).toBe('cgi-spawner');
+    });
   }
 });
 

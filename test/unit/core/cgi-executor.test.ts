@@ -8,11 +8,15 @@ import { buildCgiEnvironment } from '../../../src/cgi/cgi-environment.ts';
 import { CgiExecutor } from '../../../src/cgi/cgi-executor.ts';
 import { parseCgiResponse } from '../../../src/cgi/cgi-response-parser.ts';
 import { PhpCrashError, PhpTimeoutError, type PhpRequest } from '../../../src/cgi/php-executor.ts';
+import { decodeWaitStatus } from '../../../src/cgi/spawner/cgi-spawner.ts';
 import type { HttpRequest } from '../../../src/http/http-message.ts';
 
 const PHP_CGI = '/usr/bin/php-cgi';
 // `./run test` installs php-cgi: without it these tests must fail, not skip.
 if (!existsSync(PHP_CGI)) throw new Error(`these tests need php-cgi at ${PHP_CGI}`);
+// Built with dist/ by the tests' global setup (scripts/build.mjs; ./run test installs a C compiler).
+const SPAWNER = path.resolve('dist/cgi-spawner');
+if (!existsSync(SPAWNER)) throw new Error(`these tests need ${SPAWNER}: node scripts/build.mjs builds it when a C compiler (cc) is installed`);
 
 let dir: string;
 const marker = `cgi-executor-test-${randomUUID()}`;
@@ -75,8 +79,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('CgiExecutor with the real php-cgi', () => {
-  const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI });
+describe.each([
+  ['spawned from Node', undefined],
+  ['started by cgi-spawner', SPAWNER],
+])('CgiExecutor with the real php-cgi, %s', (_, spawnerBinary) => {
+  const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary });
 
   it('start() succeeds with the real binary', async () => {
     await expect(executor.start()).resolves.toBeUndefined();
@@ -173,7 +180,7 @@ describe('CgiExecutor with the real php-cgi', () => {
   });
 
   it('rejects with PhpCrashError for a missing binary', async () => {
-    const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi') });
+    const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi'), spawnerBinary });
     const error = await missing.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhpCrashError);
     expect((error as Error).message).toContain('no-such-php-cgi');
@@ -228,6 +235,17 @@ describe('CgiExecutor with the real php-cgi', () => {
     expect(bodies).toEqual(ids);
   });
 
+  it('answers once php-cgi exits, even while something it started in the background keeps its stdout open', async () => {
+    // An empty descriptor spec: the background shell inherits php-cgi's own stdout and stderr.
+    const file = script(`${marker}-background.php`, `<?php proc_close(proc_open(['sh', '-c', '(sleep 30; echo ${marker}-late) &'], [], $pipes)); echo "done";`);
+    const started = Date.now();
+    const output = await executor.execute(phpRequest(cgiEnv(file)));
+    expect(parseCgiResponse(output).body.toString()).toBe('done');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pgrep(`${marker}-late`)).toBe('');
+  });
+
   it('start() rejects with a clear message for /bin/false', async () => {
     await expect(new CgiExecutor({ phpCgiBinary: '/bin/false' }).start()).rejects.toThrow(/\/bin\/false -v exited with code 1/);
   });
@@ -243,6 +261,57 @@ describe('CgiExecutor with the real php-cgi', () => {
 
   it('stop() resolves', async () => {
     await expect(executor.stop()).resolves.toBeUndefined();
+  });
+});
+
+describe('CgiExecutor through cgi-spawner', () => {
+  const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: SPAWNER });
+  afterAll(() => executor.stop());
+
+  /** The parent of the php-cgi that runs `file`: PHP writes it to a file and sleeps. */
+  async function parentWhileRunning(file: string, pidFile: string): Promise<number> {
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    return Number(readFileSync(pidFile, 'utf8'));
+  }
+
+  it('starts php-cgi from the spawner, not from this process', async () => {
+    const file = script('parent.php', '<?php echo posix_getppid();');
+    const parent = Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString());
+    expect(parent).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
+    // The same spawner serves the next request.
+    expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString())).toBe(parent);
+  });
+
+  it('fails the request a killed spawner was running, stops its php-cgi, and serves the next one with a new spawner', async () => {
+    const pidFile = path.join(dir, `${marker}-spawner.pid`);
+    const file = script(`${marker}-orphan.php`, `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`);
+    const running = executor.execute(phpRequest(cgiEnv(file)));
+    const spawner = await parentWhileRunning(file, pidFile);
+    process.kill(spawner, 'SIGKILL');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toMatch(/spawner stopped \(signal SIGKILL\)/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pidsWithEnvironment(file)).toEqual([]);
+
+    const hello = script('after-spawner.php', '<?php echo posix_getppid();');
+    const parent = Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(hello)))).body.toString());
+    expect(parent).not.toBe(spawner);
+    expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
+  });
+
+  it('refuses an environment that no process can carry (a NUL byte) before anything starts', async () => {
+    const file = script('nul.php', '<?php echo "ran";');
+    await expect(executor.execute(phpRequest(cgiEnv(file, { HTTP_X_BAD: 'a\0b' })))).rejects.toThrow(/HTTP_X_BAD/);
+    expect(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString()).toBe('ran');
+  });
+
+  it('decodes wait statuses as Node reports exits', () => {
+    expect(decodeWaitStatus(0)).toEqual({ code: 0, signal: null });
+    expect(decodeWaitStatus(255 << 8)).toEqual({ code: 255, signal: null });
+    expect(decodeWaitStatus(9)).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(decodeWaitStatus(11 | 0x80)).toEqual({ code: null, signal: 'SIGSEGV' }); // with a core dump
   });
 });
 
