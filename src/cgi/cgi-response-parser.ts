@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { statusText as reasonPhrase } from '../http/status-text.ts';
 import type { HeaderMap, HttpResponse } from '../http/http-message.ts';
 
 /** php-cgi's output does not hold a CGI header block: PHP died before it could answer. */
@@ -65,5 +65,5 @@ function findHeaderEnd(output: Buffer): { headerEnd: number; bodyStart: number }
 }
 
 export function statusText(code: number): string {
-  return STATUS_CODES[code] ?? 'Unknown';
+  return reasonPhrase(code) ?? 'Unknown';
 }

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { statusText as reasonPhrase } from '../http/status-text.ts';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import type { HeaderMap, HttpRequest, HttpResponse } from '../http/http-message.ts';
 import { decodeEventBody, encodeResultBody } from './event-body.ts';
@@ -41,7 +41,7 @@ export const albAdapter: HttpEventAdapter<ALBEvent, ALBResult> = {
   },
 
   toResult(response: HttpResponse, event: ALBEvent): ALBResult {
-    const statusText = STATUS_CODES[response.statusCode];
+    const statusText = reasonPhrase(response.statusCode);
     const result: ALBResult = {
       statusCode: response.statusCode,
       statusDescription: statusText === undefined ? String(response.statusCode) : `${response.statusCode} ${statusText}`,
