@@ -26,7 +26,10 @@ class PhpStartError extends Error {
 
 function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
   // The layer and scripts/build.mjs put cgi-spawner next to this bundle; without it Node spawns php-cgi.
-  if (config.phpMode === 'cgi') return new CgiExecutor({ phpCgiBinary, spawnerBinary: CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url))) });
+  if (config.phpMode === 'cgi') {
+    const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
+    return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
+  }
   return new FastCgiExecutor({
     phpCgiBinary,
     env: phpProcessEnvironment(config.functionEnv),

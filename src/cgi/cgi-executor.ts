@@ -15,6 +15,8 @@ export interface CgiExecutorOptions {
    * undefined, Node spawns php-cgi itself. The answers, logs and deadlines are the same.
    */
   spawnerBinary?: string;
+  /** Where a cgi-spawner that does not work at init is reported; stderr by default. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -24,18 +26,42 @@ export interface CgiExecutorOptions {
  */
 export class CgiExecutor implements PhpExecutor {
   #spawner: CgiSpawner | undefined;
+  /** Cleared when cgi-spawner failed its check at init: Node spawns php-cgi instead. */
+  #spawnerBinary: string | undefined;
 
-  constructor(private readonly options: CgiExecutorOptions) {}
+  constructor(private readonly options: CgiExecutorOptions) {
+    this.#spawnerBinary = options.spawnerBinary;
+  }
 
   async start(): Promise<void> {
     // Prove at init that the binary runs (a missing library fails here, not on the first request).
     const output = await runOnce(this.options.phpCgiBinary, ['-v']);
     // Startup warnings (a broken extension ini) may come first: they are not a reason to refuse.
     if (!/^PHP \d+\.\d+/m.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
+    if (this.#spawnerBinary !== undefined) await this.#checkSpawner(this.#spawnerBinary);
+  }
+
+  /**
+   * A spawner that cannot start php-cgi (a binary for another architecture, a missing library)
+   * would fail every invocation; spawning from Node only costs a millisecond more.
+   */
+  async #checkSpawner(spawnerBinary: string): Promise<void> {
+    const spawner = new CgiSpawner(spawnerBinary, this.options.phpCgiBinary);
+    let output = 0;
+    try {
+      // php-cgi with no CGI variables runs the empty script on its stdin: headers, then exit 0.
+      const exit = await spawner.run({ env: {}, body: Buffer.alloc(0), onPid: () => {}, onStdout: (chunk) => (output += chunk.length), onStderr: () => {} });
+      if (exit.code !== 0 || output === 0) throw new Error(`php-cgi ${exit.signal ? `died of ${exit.signal}` : `exited with code ${exit.code}`}${output === 0 ? ' without output' : ''}`);
+      this.#spawner = spawner;
+    } catch (error) {
+      spawner.stop();
+      this.#spawnerBinary = undefined;
+      (this.options.log ?? ((line) => process.stderr.write(`${line}\n`)))(`${spawnerBinary} cannot start php-cgi (${(error as Error).message}): php-cgi is spawned from Node instead`);
+    }
   }
 
   execute(request: PhpRequest): Promise<Buffer> {
-    const { spawnerBinary } = this.options;
+    const spawnerBinary = this.#spawnerBinary;
     if (spawnerBinary === undefined) return this.#executeFromNode(request);
     // A spawner that stopped (killed, crashed) is replaced for the next request.
     if (!this.#spawner?.usable) this.#spawner = new CgiSpawner(spawnerBinary, this.options.phpCgiBinary);

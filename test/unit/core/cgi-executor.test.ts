@@ -301,6 +301,27 @@ describe('CgiExecutor through cgi-spawner', () => {
     expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
   });
 
+  it('checks the spawner at start() and, when it cannot start php-cgi, spawns from Node instead, saying so', async () => {
+    const lines: string[] = [];
+    const broken = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: '/bin/false', log: (line) => lines.push(line) });
+    await broken.start();
+    expect(lines).toEqual([expect.stringMatching(/^\/bin\/false cannot start php-cgi \(.*spawner stopped \(code 1\).*\): php-cgi is spawned from Node instead$/)]);
+    const file = script('fallback.php', '<?php echo posix_getppid();');
+    expect(Number(parseCgiResponse(await broken.execute(phpRequest(cgiEnv(file)))).body.toString())).toBe(process.pid);
+    await broken.stop();
+  });
+
+  it('keeps a spawner that passes the check at start(), quietly', async () => {
+    const lines: string[] = [];
+    const checked = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
+    await checked.start();
+    const file = script('checked.php', '<?php echo posix_getppid();');
+    const parent = Number(parseCgiResponse(await checked.execute(phpRequest(cgiEnv(file)))).body.toString());
+    expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
+    expect(lines).toEqual([]);
+    await checked.stop();
+  });
+
   it('refuses an environment that no process can carry (a NUL byte) before anything starts', async () => {
     const file = script('nul.php', '<?php echo "ran";');
     await expect(executor.execute(phpRequest(cgiEnv(file, { HTTP_X_BAD: 'a\0b' })))).rejects.toThrow(/HTTP_X_BAD/);
