@@ -50,7 +50,8 @@ export class CgiExecutor implements PhpExecutor {
     let output = 0;
     try {
       // php-cgi with no CGI variables runs the empty script on its stdin: headers, then exit 0.
-      const exit = await spawner.run({ env: {}, body: Buffer.alloc(0), onPid: () => {}, onStdout: (chunk) => (output += chunk.length), onStderr: () => {} });
+      // It gets the environment requests get it in (LD_LIBRARY_PATH finds the layer's libraries).
+      const exit = await spawner.run({ env: processEnvironment(), body: Buffer.alloc(0), onPid: () => {}, onStdout: (chunk) => (output += chunk.length), onStderr: () => {} });
       if (exit.code !== 0 || output === 0) throw new Error(`php-cgi ${exit.signal ? `died of ${exit.signal}` : `exited with code ${exit.code}`}${output === 0 ? ' without output' : ''}`);
       this.#spawner = spawner;
     } catch (error) {
@@ -163,6 +164,11 @@ export class CgiExecutor implements PhpExecutor {
     this.#spawner?.stop();
     this.#spawner = undefined;
   }
+}
+
+/** This process's environment as spawn() would pass it (no unset values). */
+function processEnvironment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function timeUntil(deadline: number): number {
