@@ -35,7 +35,7 @@ against php-cgi run directly (CGI) and a bare FastCGI request loop.
   --cpus C         one (default): the warm runs and profiles pin this process, the bootstrap, php-cgi and
                    the references to one CPU, so that hand-overs between processes are context switches
                    rather than cross-CPU wake-ups (40-60 µs each on these VMs); all: no pinning.
-                   Cold starts and memory are always measured unpinned
+                   Cold starts are always measured unpinned
   --profile        also CPU-profile the bootstrap (FastCGI, hello and heavy) and the emulator, and print the
                    functions and files that take the time
   -h, --help       this text
