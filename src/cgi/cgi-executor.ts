@@ -7,6 +7,8 @@ import { LineSplitter } from './stderr-lines.ts';
 // is Number.MAX_SAFE_INTEGER) fires after 1 ms instead, which would kill every request at once.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const EXIT_GRACE_MS = 100;
+/** After a deadline kill, how long cgi-spawner has to report php-cgi's end (it takes ~1 ms). */
+const SPAWNER_GRACE_MS = 1000;
 
 export interface CgiExecutorOptions {
   phpCgiBinary: string;
@@ -87,18 +89,24 @@ export class CgiExecutor implements PhpExecutor {
       onStdout: (chunk) => stdout.push(chunk),
       onStderr: (chunk) => stderr.push(chunk),
     });
+    let unresponsive: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(pid);
+      // php-cgi's death ends the request through the spawner; a spawner that cannot say so (stopped,
+      // wedged) is killed in turn, which fails the request, so the caller still gets its 504.
+      unresponsive = setTimeout(() => spawner.kill(), SPAWNER_GRACE_MS);
     }, timeUntil(request.deadline));
     return running.then(
       (exit) => {
         clearTimeout(timer);
+        clearTimeout(unresponsive);
         stderr.flush();
         return cgiOutput(stdout, exit, timedOut);
       },
       (error: Error) => {
         clearTimeout(timer);
+        clearTimeout(unresponsive);
         stderr.flush();
         // Without its spawner php-cgi would run on unwatched.
         if (error instanceof SpawnerGoneError) killGroup(pid);

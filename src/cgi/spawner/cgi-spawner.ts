@@ -90,6 +90,11 @@ export class CgiSpawner {
     this.#child.stdin!.end();
   }
 
+  /** For a spawner that stopped answering: the running request fails with SpawnerGoneError. */
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+
   #onData(chunk: Buffer): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;

@@ -301,6 +301,21 @@ describe('CgiExecutor through cgi-spawner', () => {
     expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
   });
 
+  it('answers at the deadline even when the spawner has stopped answering, and replaces it', async () => {
+    const pidFile = path.join(dir, `${marker}-stopped.pid`);
+    const file = script(`${marker}-stopped.php`, `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`);
+    const started = Date.now();
+    const running = executor.execute(phpRequest(cgiEnv(file), { deadline: started + 500 }));
+    const spawner = await parentWhileRunning(file, pidFile);
+    process.kill(spawner, 'SIGSTOP');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(pidsWithEnvironment(file)).toEqual([]);
+    const hello = script('after-stopped.php', '<?php echo posix_getppid();');
+    expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(hello)))).body.toString())).not.toBe(spawner);
+  });
+
   it('checks the spawner at start() and, when it cannot start php-cgi, spawns from Node instead, saying so', async () => {
     const lines: string[] = [];
     const broken = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: '/bin/false', log: (line) => lines.push(line) });
