@@ -6,7 +6,8 @@
 // CLONE_VFORK): nothing is copied. Built with the layer (Dockerfile.build) and by
 // scripts/build.mjs; without it the executor spawns php-cgi from Node as before.
 //
-// Usage: cgi-spawner <php-cgi>. It exits when its stdin closes. Lengths are u32, little-endian.
+// Usage: cgi-spawner <php-cgi>. It exits when its stdin closes. Numbers are in the machine's byte
+// order, little-endian on both Lambda architectures (the TypeScript side writes little-endian).
 //   request (stdin):  u32 env_bytes, env_bytes of "NAME=value\0" strings, u32 body_bytes, body
 //   answer (stdout):  frames of one type byte, a u32 length and the payload:
 //     'P'  u32 pid of php-cgi, which leads a session of its own: kill(-pid) stops all it started
