@@ -144,8 +144,9 @@ a time (no concurrency), the paths taking turns in interleaved rounds. Each path
              (no PHP), behind the minimal Runtime API: the Runtime API's share on its own
   mini       dist/bootstrap.js behind a minimal Runtime API in bench/ (plain sockets, TCP_NODELAY): event handed
              over → response body read; it timestamps each step (see 'Where the time goes')
-  emulator   dist/bootstrap.js behind the project's emulator (src/local), around LocalLambda.invoke(): the
-             end-to-end figure, including the emulator's own per-invocation work
+  emulator   dist/bootstrap.js behind the project's emulator (src/local), from LocalLambda.invoke() until it
+             hands the answer over (onAnswer, as Lambda's caller gets it; END and REPORT follow, untimed):
+             the end-to-end figure of 'serve', including the emulator's own per-invocation work
 `);
 }
 
@@ -226,9 +227,10 @@ async function measureBookkeeping(): Promise<Bookkeeping | undefined> {
 }
 
 function formatStages(results: WarmResult[], bookkeeping: Bookkeeping | undefined): string {
-  const rows: string[][] = [['mode', 'page', 'runtime', 'event wait', 'work', 'upload', 'tail', 'cycle', 'emulator p50', 'emulator - cycle']];
+  const rows: string[][] = [['mode', 'page', 'runtime', 'event wait', 'work', 'upload', 'tail', 'cycle', 'emulator p50', 'emulator - mini']];
   for (const r of results) {
     const emulator = r.paths.find((p) => p.key === 'emulator')!.summary.p50;
+    const mini = r.paths.find((p) => p.key === 'mini')!.summary.p50;
     for (const [name, stages] of [['bootstrap', r.stages], ['null runtime', r.nullStages]] as const) {
       rows.push([
         r.mode,
@@ -240,7 +242,7 @@ function formatStages(results: WarmResult[], bookkeeping: Bookkeeping | undefine
         ms(stages.tail),
         ms(stages.cycle),
         name === 'bootstrap' ? ms(emulator) : '',
-        name === 'bootstrap' ? ms(emulator - stages.cycle) : '',
+        name === 'bootstrap' ? ms(emulator - mini) : '',
       ]);
     }
   }
@@ -261,8 +263,9 @@ ${table(rows, (c) => c > 2)}
               work in this process, without the Runtime API); for the null runtime, the same minus PHP and
               the event handling
   upload      POST headers → body read;   tail: 202 sent → the runtime's next GET /next arrives
-  cycle       event handed over → next GET /next: what LocalLambda.invoke() waits for before its own work
-  emulator - cycle   what the emulator adds (its HTTP server, queue, log lines, per-invocation bookkeeping)
+  cycle       event handed over → next GET /next: when LocalLambda ends an invocation (END, REPORT)
+  emulator - mini   what the emulator adds before the answer is handed over (its HTTP server, queue, log
+              lines, per-invocation bookkeeping), both p50s
 ${probe}
 `;
 }

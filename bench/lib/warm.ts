@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalLambda } from '../../src/local/local-lambda.ts';
+import { LocalLambda, type InvokeResult } from '../../src/local/local-lambda.ts';
 import { BootstrapChild, bootstrapEnvironment, type PhpMode } from './bootstrap-child.ts';
 import { resultBody } from './event.ts';
 import { MiniRuntimeApi, type Marks } from './mini-runtime-api.ts';
@@ -21,7 +21,7 @@ import { median, summarize, type Summary } from './stats.ts';
  *   null       a runtime with the bootstrap's Runtime API client and loop that answers a canned result
  *              (no PHP) behind the minimal Runtime API: the Runtime API's share
  *   mini       dist/bootstrap.js behind the bench's minimal Runtime API (timestamps every step)
- *   emulator   dist/bootstrap.js behind the project's emulator, timed around LocalLambda.invoke()
+ *   emulator   dist/bootstrap.js behind the project's emulator, timed from LocalLambda.invoke() to its onAnswer
  */
 
 export type PathKey = 'reference' | 'executor' | 'core' | 'null' | 'mini' | 'emulator';
@@ -160,15 +160,22 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     });
     cleanups.push(() => lambda.stop());
     let responseBytes = 0;
+    /** The invocation behind the last answer: it ends (END, REPORT) after the answer is handed over. */
+    let finishing: Promise<unknown> = Promise.resolve();
     const invokeEmulator = async (): Promise<Buffer> => {
-      const result = await lambda.invoke(setup.event);
+      // Timed until the answer is handed over, as Lambda's caller (and `serve`'s browser) gets it.
+      const result = await new Promise<InvokeResult>((resolve, reject) => {
+        const invoked = lambda.invoke(setup.event, { onAnswer: resolve });
+        invoked.then(resolve, reject);
+        finishing = invoked.catch(() => {});
+      });
       if (result.functionError) {
         throw new Error(`function error (${mode}, ${page}, emulator): ${result.functionError.errorType}: ${result.functionError.errorMessage}\n${result.logs.join('\n')}`);
       }
       responseBytes = result.payload.length;
       return result.payload;
     };
-    drivers.push(driver('emulator', timedLoop(invokeEmulator), async () => resultBody(await invokeEmulator())));
+    drivers.push(driver('emulator', timedLoop(invokeEmulator, () => finishing.then(() => {})), async () => resultBody(await invokeEmulator())));
 
     for (const d of drivers) {
       const body = await d.probe();

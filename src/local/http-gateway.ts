@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpToEvent, type EventKind, type IncomingHttpRequest } from './http-to-event.ts';
-import type { LocalLambda } from './local-lambda.ts';
+import { answerOf, type LocalLambda } from './local-lambda.ts';
 import { MAX_RESPONSE_BYTES } from './runtime-api-emulator.ts';
 import { resultToHttp, type HttpReply } from './result-to-http.ts';
 import { readBody } from './request-body.ts';
@@ -95,7 +95,7 @@ async function handle(options: HttpGatewayOptions, server: http.Server, req: htt
       body: Buffer.from(JSON.stringify({ message: `Request too long: the event is ${payload.length} bytes, Lambda accepts ${MAX_EVENT_BYTES}` })),
     };
   } else {
-    const result = await options.lambda.invoke(payload, { traceId: traceHeader(request) });
+    const result = await answerOf(options.lambda, payload, { traceId: traceHeader(request) });
     reply = resultToHttp(options.eventKind, result);
   }
   sendReply(res, reply);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InvokeResult, LocalLambda } from './local-lambda.ts';
+import { answerOf, type InvokeResult, type LocalLambda } from './local-lambda.ts';
 import { readBody } from './request-body.ts';
 
 /**
@@ -84,7 +84,7 @@ async function handle(lambda: Pick<LocalLambda, 'invoke'>, req: http.IncomingMes
       return send(res, 400, { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ errorType: 'InvalidRequestContentException', errorMessage: 'X-Amz-Client-Context must be base64-encoded JSON' })));
     }
   }
-  const result = await lambda.invoke(body, { traceId: headerText(req, 'x-amzn-trace-id'), clientContext });
+  const result = await answerOf(lambda, body, { traceId: headerText(req, 'x-amzn-trace-id'), clientContext });
   send(res, statusFor(result), responseHeaders(result), result.payload);
 }
 

@@ -25,6 +25,23 @@ export interface InvokeOptions {
   clientContext?: string | object;
   /** Sent as Lambda-Runtime-Cognito-Identity: an object, or its JSON text. */
   cognitoIdentity?: string | object;
+  /**
+   * Called as soon as the runtime has answered (response or function error), which is when Lambda
+   * hands the answer to its caller. invoke() itself settles later, once the runtime has asked for
+   * its next event and END and REPORT are written; `logs` and `durationMs` are final only then.
+   */
+  onAnswer?: (result: InvokeResult) => void;
+}
+
+/**
+ * The answer as Lambda's caller gets it, as soon as the runtime has posted it: before the runtime
+ * asks for its next event (the invocation, its END and REPORT go on in the background). A timeout
+ * or a crash settles when invoke() does, as does any `invoke` that does not call onAnswer.
+ */
+export function answerOf(lambda: Pick<LocalLambda, 'invoke'>, event: unknown, options: Omit<InvokeOptions, 'onAnswer'> = {}): Promise<InvokeResult> {
+  return new Promise((resolve, reject) => {
+    lambda.invoke(event, { ...options, onAnswer: resolve }).then(resolve, reject);
+  });
 }
 
 export interface InvokeResult {
@@ -194,6 +211,7 @@ export class LocalLambda {
     let timedOut = false;
     if (ending.kind === 'answered') {
       result = { ...answerResult(ending.outcome), requestId, logs, durationMs: 0 };
+      options.onAnswer?.(result);
       // The invocation lasts until the runtime asks for the next event, as in Lambda (END comes then).
       const done = await beforeDeadline(deadline, Promise.race([this.#runtimeReady(), exited]));
       if (done.kind === 'ready') await outputPipesRead();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda, type LocalLambdaOptions } from '../../../src/local/local-lambda.ts';
+import { answerOf, LocalLambda, type LocalLambdaOptions } from '../../../src/local/local-lambda.ts';
 import { writeProbeBootstrap, type ProbeBootstrap } from './probe-bootstrap.ts';
 
 let probe: ProbeBootstrap;
@@ -150,6 +150,22 @@ describe('LocalLambda', () => {
     expect(first.logs).toEqual(['probe init index.php', 'one', 'two']);
     const second = await fn.invoke({ action: 'log', lines: ['three'] });
     expect(second.logs).toEqual(['three']);
+  });
+
+  it('hands the answer over (onAnswer, answerOf) before the runtime asks for its next event, as Lambda does', async () => {
+    const { fn, lines } = await start();
+    let endAtAnswer: boolean | undefined;
+    const invoked = fn.invoke({ action: 'log', lines: ['early'] }, { onAnswer: () => (endAtAnswer = lines.some((line) => line.startsWith('END '))) });
+    const result = await invoked;
+    expect(endAtAnswer).toBe(false);
+    expect(lines.some((line) => line.startsWith('END '))).toBe(true);
+    expect(json(result.payload)).toBe('ok');
+
+    const answered = await answerOf(fn, { action: 'log', lines: ['again'] });
+    expect(json(answered.payload)).toBe('ok');
+    // A timeout has no answer to hand over early: answerOf settles with invoke()'s result.
+    const { fn: slow } = await start({ timeoutMs: 300 });
+    expect((await answerOf(slow, { action: 'sleep', ms: 5000 })).functionError?.errorType).toBe('Sandbox.Timedout');
   });
 
   it('runs concurrent invocations one at a time, in order', async () => {
