@@ -36,11 +36,16 @@ export class CgiExecutor implements PhpExecutor {
   }
 
   async start(): Promise<void> {
-    // Prove at init that the binary runs (a missing library fails here, not on the first request).
-    const output = await runOnce(this.options.phpCgiBinary, ['-v']);
-    // Startup warnings (a broken extension ini) may come first: they are not a reason to refuse.
-    if (!/^PHP \d+\.\d+/m.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
-    if (this.#spawnerBinary !== undefined) await this.#checkSpawner(this.#spawnerBinary);
+    // Side by side: init pays for the longer of the two php-cgi runs, not for both.
+    const spawnerChecked = this.#spawnerBinary === undefined ? Promise.resolve() : this.#checkSpawner(this.#spawnerBinary);
+    try {
+      // Prove at init that the binary runs (a missing library fails here, not on the first request).
+      const output = await runOnce(this.options.phpCgiBinary, ['-v']);
+      // Startup warnings (a broken extension ini) may come first: they are not a reason to refuse.
+      if (!/^PHP \d+\.\d+/m.test(output)) throw new Error(`${this.options.phpCgiBinary} -v did not print a PHP version: ${output.slice(0, 200)}`);
+    } finally {
+      await spawnerChecked;
+    }
   }
 
   /**
