@@ -87,19 +87,24 @@ export interface ContainerServer {
 }
 
 export async function serveContainer(options: ContainerServeOptions): Promise<ContainerServer> {
-  const lambda = await startContainerFunction(options);
-  let gateway: HttpGateway;
+  // The port is taken before the container starts: on the host network, what the container binds
+  // while it starts (its Runtime API, on a port the kernel picks) could otherwise take it first.
+  // A request arriving meanwhile waits for the container, as one waits for a cold start.
+  let starting: Promise<DockerLambda> | undefined;
+  const gateway = await HttpGateway.start({
+    lambda: { invoke: async (event, invokeOptions) => (await starting!).invoke(event as Buffer, invokeOptions) },
+    eventKind: options.eventKind,
+    host: options.host,
+    port: options.port,
+    region: options.region ?? (process.env.AWS_REGION || 'us-east-1'),
+    accessLog: options.accessLog,
+  });
+  starting = startContainerFunction(options);
+  let lambda: DockerLambda;
   try {
-    gateway = await HttpGateway.start({
-      lambda,
-      eventKind: options.eventKind,
-      host: options.host,
-      port: options.port,
-      region: options.region ?? (process.env.AWS_REGION || 'us-east-1'),
-      accessLog: options.accessLog,
-    });
+    lambda = await starting;
   } catch (error) {
-    await lambda.stop();
+    await gateway.close();
     throw error;
   }
   return {
