@@ -140,6 +140,7 @@ if [ -n "$(ls -A /tmp/php-opcache 2>/dev/null)" ]; then ok "opcache file cache w
 
 # ---------------------------------------------------------------------------------------------
 section "4. bootstrap without a Runtime API"
+if node_version=$("$node" --version 2>&1); then ok "node $node_version ($node)"; else fail "$node --version: $node_version"; fi
 set +e
 timeout 20 "${start[@]}" >"$work/noapi.out" 2>&1
 rc=$?

@@ -9,6 +9,7 @@ import { PhpHttpHandler } from '../../src/php/php-http-handler.ts';
 import { DocumentRootRouter } from '../../src/router/document-root-router.ts';
 import type { Invocation } from '../../src/runtime-api/invocation.ts';
 import { createInvocationHandler } from '../../src/runtime/invocation-handler.ts';
+import { ResultSerializer } from '../../src/runtime/result-serializer.ts';
 import type { PhpMode } from './bootstrap-child.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:bench';
@@ -46,6 +47,7 @@ export function cgiEnvironmentFor(event: Buffer, taskRoot: string, functionEnv: 
 export class RuntimeCore {
   readonly #executor: PhpExecutor;
   readonly #handle: (invocation: Invocation) => Promise<unknown>;
+  readonly #serializer = new ResultSerializer();
 
   private constructor(executor: PhpExecutor, handle: (invocation: Invocation) => Promise<unknown>) {
     this.#executor = executor;
@@ -67,9 +69,9 @@ export class RuntimeCore {
     return this.#executor.execute({ env, body: Buffer.alloc(0), deadline: Date.now() + 30_000, log: () => {} });
   }
 
-  /** One invocation: the JSON the bootstrap would post to /response. */
-  async invoke(event: Buffer): Promise<string> {
-    return JSON.stringify(await this.#handle(invocation(event)));
+  /** One invocation: the JSON the bootstrap would post to /response (a Buffer is only good until the next call). */
+  async invoke(event: Buffer): Promise<string | Buffer> {
+    return this.#serializer.toJson(await this.#handle(invocation(event)));
   }
 
   /** What the bootstrap's loop awaits after posting an answer: the request's last log lines. */

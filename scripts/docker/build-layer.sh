@@ -13,7 +13,9 @@
 #   --context        the build context (default: the repository root). It must hold
 #                    dist/bootstrap.js (`node scripts/build.mjs`) and php-build/; the node binary
 #                    is staged into <context>/build/node/linux-<amd64|arm64>/node here.
-# Env overrides: BASE_IMAGE, PHP_VERSION, OUT_DIR (default <repo>/build/layers), DOCKER (client).
+# Env overrides: BASE_IMAGE, PHP_VERSION, OUT_DIR (default <repo>/build/layers), DOCKER (client),
+#   NODE_VERSION: the Node the provided layer ships (default: the repository's, node_modules/node),
+#   fetched from the npm package node-linux-<x64|arm64>@NODE_VERSION, e.g. NODE_VERSION=26.10.0.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --distro) distro=$2; shift 2 ;;
     --arch) arch=$2; shift 2 ;;
     --context) context=$(cd "$2" && pwd); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "build-layer: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -63,16 +65,22 @@ esac
 # The node binary for the target, from the npm package the repository pins (node@24 installs
 # node-<os>-<arch>@<same version>): this machine's copy when the architectures match, otherwise
 # the other architecture's package fetched with npm. Cached in <context>/build/node.
-node_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$repo/node_modules/node/package.json" 2>/dev/null | head -n 1)
+# NODE_VERSION picks another release (the managed nodejs variant always runs AWS's own Node).
+repo_node_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$repo/node_modules/node/package.json" 2>/dev/null | head -n 1)
+node_version=${NODE_VERSION:-$repo_node_version}
 [ -n "$node_version" ] || { echo "build-layer: node_modules/node is missing: run npm ci first" >&2; exit 1; }
+[[ $node_version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || {
+  echo "build-layer: NODE_VERSION must be a release such as 24.21.0, not '$node_version'" >&2; exit 2; }
 staged="$context/build/node/linux-$docker_arch/node"
 if [ ! -x "$staged" ] || [ "$(cat "$staged.version" 2>/dev/null)" != "$node_version" ]; then
   mkdir -p "$(dirname "$staged")"
-  if [ "$arch" = "$host_arch" ] && [ -x "$repo/node_modules/node/bin/node" ]; then
+  if [ "$arch" = "$host_arch" ] && [ "$node_version" = "$repo_node_version" ] && [ -x "$repo/node_modules/node/bin/node" ]; then
     cp "$repo/node_modules/node/bin/node" "$staged"
   else
     tmp=$(mktemp -d)
-    (cd "$tmp" && npm pack --silent "node-linux-$npm_arch@$node_version" >/dev/null && tar -xzf ./*.tgz package/bin/node)
+    (cd "$tmp" && npm pack --silent "node-linux-$npm_arch@$node_version" >/dev/null && tar -xzf ./*.tgz package/bin/node) || {
+      echo "build-layer: could not fetch Node $node_version for linux-$npm_arch from the npm registry (package node-linux-$npm_arch@$node_version)" >&2
+      rm -rf "$tmp"; exit 1; }
     cp "$tmp/package/bin/node" "$staged"
     rm -rf "$tmp"
   fi

@@ -1,6 +1,7 @@
 import { ResponseTooLargeError, type RuntimeApiClient } from '../runtime-api/runtime-api-client.ts';
 import type { LambdaError } from '../runtime-api/invocation.ts';
 import type { InvocationHandler } from './invocation-handler.ts';
+import { ResultSerializer } from './result-serializer.ts';
 import type { RuntimeLog } from './runtime-log.ts';
 
 export interface RunLoopOptions {
@@ -17,13 +18,14 @@ export interface RunLoopOptions {
  * thrown by the client), which is the process's cue to exit.
  */
 export async function runLoop(client: RuntimeApiClient, handle: InvocationHandler, log: RuntimeLog, options: RunLoopOptions = {}): Promise<never> {
+  const serializer = new ResultSerializer();
   for (let first = true; ; first = false) {
     if (!first && options.invocationSettled) await options.invocationSettled();
     const invocation = await client.nextInvocation();
     const { requestId } = invocation;
-    let payload: string;
+    let payload: string | Buffer;
     try {
-      payload = JSON.stringify(await handle(invocation));
+      payload = serializer.toJson(await handle(invocation));
     } catch (error) {
       const lambdaError = toLambdaError(error);
       log.write(requestId, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
