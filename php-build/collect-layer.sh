@@ -108,7 +108,7 @@ PHP
   [ "$count" -gt 0 ] || die "no extension found in the distro's ini files"
   rm -rf "$tmp"
 
-  write_php_ini "$layer/php/php.ini"
+  install -m 0644 "$(dirname "$0")/php.ini" "$layer/php/php.ini"
 
   echo "collect-layer: shared libraries copied into $layer/lib:" >&2
   copy_missing_libs "$layer/lib" "$base" "$layer/bin/php-cgi" "$layer"/php/extensions/*.so | sed 's/^/  /' >&2
@@ -124,74 +124,6 @@ PHP
   } >"$layer/php/build-info.txt"
 }
 
-# The layer's php.ini. Decisions, each overridable by the function in /var/task/php/conf.d/*.ini
-# (scanned after /opt/php/conf.d) unless noted:
-write_php_ini() {
-  cat >"$1" <<INI
-; lambda-php layer: php.ini (PHPRC=$OPT/php/php.ini). Extensions are enabled in $OPT/php/conf.d;
-; a function adds or overrides settings in \$LAMBDA_TASK_ROOT/php/conf.d/*.ini (scanned last).
-
-; Modules are copied into the layer, so the path is absolute at the layer's mount point.
-extension_dir = "$OPT/php/extensions"
-
-; Errors go to the log, never into the response. error_log is deliberately unset: PHP then writes
-; to stderr, which the runtime turns into log lines (CloudWatch). fastcgi.logging=0 keeps that
-; true in FastCGI mode too (otherwise errors travel on the FastCGI stderr stream instead).
-display_errors = Off
-display_startup_errors = Off
-log_errors = On
-html_errors = Off
-error_reporting = E_ALL
-fastcgi.logging = 0
-
-; No "X-Powered-By: PHP/x.y" header.
-expose_php = Off
-
-; As php.ini-production: headers can still change after the first echo (header(), a redirect,
-; setcookie()), and a fatal error after some output still answers 500 instead of a partial 200.
-output_buffering = 4096
-
-; The runtime computes SCRIPT_FILENAME / PATH_INFO itself; PHP must not second-guess them.
-; cgi.force_redirect stays on (the runtime sends REDIRECT_STATUS=200).
-cgi.fix_pathinfo = 0
-
-; Only /tmp is writable on Lambda.
-sys_temp_dir = "/tmp"
-upload_tmp_dir = "/tmp"
-session.save_path = "/tmp"
-
-; Lambda runs in UTC; say so instead of relying on the fallback.
-date.timezone = UTC
-
-; getenv(), \$_ENV and \$_SERVER all see the function's environment (PHP's built-in default,
-; stated because php.ini-production would drop the E).
-variables_order = "EGPCS"
-
-; Production assertions: compiled out. (zend.assertions can only be set here or in conf.d.)
-zend.assertions = -1
-
-; Code under /var/task never changes during an execution environment's life.
-realpath_cache_size = 4096K
-realpath_cache_ttl = 600
-
-; OPcache. Shared memory serves the long-lived php-cgi of FastCGI mode; the file cache under /tmp
-; lets the short-lived processes of CGI mode (one per request) reuse compiled scripts too. The
-; wrappers create the directory (PHP does not, and disables the file cache when it is missing).
-opcache.enable = 1
-opcache.enable_cli = 0
-opcache.file_cache = "/tmp/php-opcache"
-opcache.memory_consumption = 128
-opcache.interned_strings_buffer = 16
-opcache.max_accelerated_files = 20000
-; validate_timestamps=0: never stat scripts again once cached. Safe on Lambda, where /var/task is
-; read-only; NOT for development (edits would not show): a dev setup that uses this layer (e.g.
-; a local container behind \`serve\`) must add opcache.validate_timestamps=1 in its conf.d. Code
-; that rewrites PHP files under /tmp and includes them again at the same path must do the same.
-opcache.validate_timestamps = 0
-; (opcache.file_update_protection keeps its default of 2 s: a PHP file written under /tmp less
-; than 2 s ago is not cached yet, so half-written generated files are never cached.)
-INI
-}
 
 collect_node() {
   local layer=$1 base=$2 node=$3
