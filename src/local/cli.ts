@@ -36,6 +36,9 @@ const USAGE = `Usage:
       Stand in for AWS's Runtime Interface Emulator: run the bootstrap and serve
       POST /2015-03-31/functions/function/invocations.
 
+  lambda-php version
+      Print this package's version and the Node.js it runs on.
+
   --bootstrap runs another executable bootstrap (any custom runtime) instead of this runtime's.
 `;
 
@@ -77,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       return printUsage();
+    case 'version':
+    case '--version':
+      process.stdout.write(`lambda-php ${packageVersion()} (Node.js ${process.version}, ${process.execPath})\n`);
+      return 0;
     default:
       throw new UsageError(`Unknown command '${command}'`);
   }
@@ -279,6 +286,10 @@ function projectRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** dist/bootstrap.js: beside this file once bundled into dist/cli.js. */
