@@ -3,7 +3,7 @@
  * a response is too large; an event is not HTTP; the function cannot start. In every case the
  * caller gets an answer, the log says why, and the next invocation works.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,9 +101,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
 });
 
 describe('init errors', () => {
+  const taskRoots: string[] = [];
+  afterAll(() => {
+    for (const dir of taskRoots.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   function emptyTaskRoot(): string {
     const dir = mkdtempSync(path.join(tmpdir(), 'lambda-php-init-'));
     writeFileSync(path.join(dir, 'index.php'), '<?php echo "ok";');
+    taskRoots.push(dir);
     return dir;
   }
 
