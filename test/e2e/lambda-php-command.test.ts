@@ -4,7 +4,7 @@
  * with the ready events of examples/events.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,18 @@ describe('examples/events', () => {
       const target = request.rawQueryString === '' ? request.path : `${request.path}?${request.rawQueryString}`;
       expect(result.body, file).toBe(`Hello World! You've reached ${target}\n`);
     }
+  });
+});
+
+describe('the example API under lambda-php', () => {
+  it("keeps its items in /tmp/lambda-php-example-api.json, the file the README names (on the host's /tmp: kept across restarts)", async () => {
+    const index = path.join(tempDir('api-index-'), 'index.json');
+    const event = JSON.parse(readFileSync('examples/events/http-api.json', 'utf8'));
+    writeFileSync(index, JSON.stringify({ ...event, rawPath: '/', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path: '/' } } }));
+    const { code, stdout, stderr } = await run(LAUNCHER, ['invoke', '--event', index, 'examples/api']);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(JSON.parse(stdout).body).data_file).toBe('/tmp/lambda-php-example-api.json');
+    expect(readFileSync('README.md', 'utf8')).toContain('The API\'s state is the file `/tmp/lambda-php-example-api.json`');
   });
 });
 
