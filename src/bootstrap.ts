@@ -25,15 +25,18 @@ class PhpStartError extends Error {
 }
 
 function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
-  // The layer and scripts/build.mjs put cgi-spawner next to this bundle; without it Node spawns php-cgi.
+  // The layer and scripts/build.mjs put cgi-spawner next to this bundle. It starts php-cgi so that
+  // php-cgi dies with this process, even one killed with SIGKILL; without it Node spawns php-cgi,
+  // which then can outlive a SIGKILLed bootstrap.
+  const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
   if (config.phpMode === 'cgi') {
-    const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
     return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
   }
   return new FastCgiExecutor({
     phpCgiBinary,
     env: phpProcessEnvironment(config.functionEnv),
     log: (line) => log.write(undefined, 'PHP', line),
+    tiedExec: spawnerBinary,
   });
 }
 

@@ -31,6 +31,11 @@ export class ConfigError extends Error {
 
 const LAYER_PHP_CGI = '/opt/bin/php-cgi';
 
+/** PHP_CGI_BINARY, else the layer's php-cgi, else php-cgi on PATH (also what `serve` reports). */
+export function phpCgiBinaryFrom(env: NodeJS.ProcessEnv): string {
+  return env.PHP_CGI_BINARY || (existsSync(LAYER_PHP_CGI) ? LAYER_PHP_CGI : 'php-cgi');
+}
+
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi) {
@@ -57,7 +62,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     taskRoot,
     handlerPath,
     documentRoot: path.dirname(handlerPath),
-    phpCgiBinary: env.PHP_CGI_BINARY || (existsSync(LAYER_PHP_CGI) ? LAYER_PHP_CGI : 'php-cgi'),
+    phpCgiBinary: phpCgiBinaryFrom(env),
     phpMode: mode,
     deadlineMarginMs: margin,
     functionEnv,

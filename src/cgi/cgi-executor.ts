@@ -124,7 +124,11 @@ export class CgiExecutor implements PhpExecutor {
   #executeFromNode(request: PhpRequest): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       // detached: php-cgi may start children of its own (proc_open, exec); a deadline kills the group.
-      const child = spawn(this.options.phpCgiBinary, [], { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      // Through a working cgi-spawner's --tied-exec (requests that overlap one it is running), php-cgi
+      // dies with this process even if it is killed with SIGKILL.
+      const spawner = this.#spawnerBinary;
+      const [command, args] = spawner === undefined ? [this.options.phpCgiBinary, []] : [spawner, ['--tied-exec', String(process.pid), this.options.phpCgiBinary]];
+      const child = spawn(command, args, { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const stdout: Buffer[] = [];
       const stderr = new LineSplitter(request.log);
       let timedOut = false;

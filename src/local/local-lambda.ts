@@ -288,7 +288,7 @@ export class LocalLambda {
       requestId,
       durationMs: 0,
       memoryMb: this.#options.memoryMb,
-      maxMemoryUsedMb: undefined,
+      maxMemoryUsedMb: init.maxMemoryUsedMb,
       initDurationMs: init.durationMs,
       status: 'error',
       errorType: functionError.errorType,

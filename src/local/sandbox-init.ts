@@ -17,6 +17,8 @@ export interface InitSucceeded {
 export interface InitFailed {
   ok: false;
   durationMs: number;
+  /** What the bootstrap and what it started used during init, for the REPORT line. */
+  maxMemoryUsedMb: number | undefined;
   errorType: string;
   /** Without the request id, which the invocation that reports it adds. */
   reason: string;
@@ -26,7 +28,13 @@ export interface InitFailed {
 
 export type InitOutcome = InitSucceeded | InitFailed;
 
-type InitEnding = Omit<InitSucceeded, 'durationMs'> | Omit<InitFailed, 'durationMs'>;
+type InitEnding = Omit<InitSucceeded, 'durationMs'> | Omit<InitFailed, 'durationMs' | 'maxMemoryUsedMb'>;
+
+/**
+ * How often memory is sampled while init runs: a runtime that fails by exiting leaves nothing to
+ * measure afterwards. Reading two /proc files costs microseconds.
+ */
+const MEMORY_SAMPLE_MS = 50;
 
 export interface InitWatch {
   emulator: RuntimeApiEmulator;
@@ -45,17 +53,24 @@ export function watchInit({ emulator, bootstrap, limitMs, log }: InitWatch): Pro
       emulator.off('runtime-ready', onReady);
       emulator.off('init-error', onInitError);
       clearTimeout(timer);
+      clearInterval(sampler);
       const durationMs = performance.now() - bootstrap.startedAt;
       if (ending.ok) {
         // What init started (a FastCGI php-cgi, in a process group of its own) must go when the sandbox goes.
         void bootstrap.noteDescendants();
         return resolve({ ...ending, durationMs });
       }
+      bootstrap.recordMemory();
       log(initReportLine(durationMs, ending.errorType));
-      void bootstrap.kill().then(() => resolve({ ...ending, durationMs }));
+      void bootstrap.kill().then(() => resolve({ ...ending, durationMs, maxMemoryUsedMb: bootstrap.recordedMemoryMb }));
     };
     const onReady = (): void => finish({ ok: true });
+    // The runtime is still there, waiting for the answer to its /init/error.
     const onInitError = (failure: InitFailure): void => finish(failureFromRuntime(failure));
+    // The process has been exec'd by now: even one that exits at once is measured once.
+    bootstrap.recordMemory();
+    const sampler = setInterval(() => bootstrap.recordMemory(), MEMORY_SAMPLE_MS);
+    sampler.unref();
     const timer = setTimeout(() => finish({ ok: false, errorType: 'Sandbox.Timedout', reason: `Init timed out after ${timeoutSeconds(limitMs)}` }), limitMs);
     emulator.on('runtime-ready', onReady);
     emulator.on('init-error', onInitError);

@@ -3,12 +3,13 @@
  * a response is too large; an event is not HTTP; the function cannot start. In every case the
  * caller gets an answer, the log says why, and the next invocation works.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalLambda } from '../../src/local/local-lambda.ts';
-import { eventFor, readResult, sampleEvent } from '../support/sample-events.ts';
+import { eventFor, readResult } from '../support/sample-events.ts';
+import { loadEventFixture, REJECTED_EVENT_FIXTURES } from '../support/event-fixtures.ts';
 import { PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
 
 describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
@@ -83,15 +84,16 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
   });
 
   it('events that are not HTTP get a clear error naming the problem, and the runtime carries on', async () => {
-    const cases: Array<[unknown, RegExp]> = [
-      [{}, /Runtime\.UnsupportedEvent/],
-      [{ Records: [{ eventSource: 'aws:sqs', body: 'hi' }] }, /Runtime\.UnsupportedEvent/],
-      [sampleEvent('aws-lambda-go/apigw-websocket-request.json'), /Runtime\.UnsupportedEvent/],
-      [Buffer.from('this is not json'), /Runtime\.MalformedEvent/],
+    const cases: Array<[unknown, RegExp, RegExp]> = [
+      [{}, /Runtime\.UnsupportedEvent/, /the event is an empty JSON object/],
+      [{ Records: [{ eventSource: 'aws:sqs', body: 'hi' }] }, /Runtime\.UnsupportedEvent/, /an SQS event/],
+      ...Object.entries(REJECTED_EVENT_FIXTURES).map(([file, message]): [unknown, RegExp, RegExp] => [loadEventFixture(file), /Runtime\.UnsupportedEvent/, message]),
+      [Buffer.from('this is not json'), /Runtime\.MalformedEvent/, /./],
     ];
-    for (const [event, errorType] of cases) {
+    for (const [event, errorType, message] of cases) {
       const result = await fn.invoke(event as object);
       expect(result.functionError?.errorType).toMatch(errorType);
+      expect(result.functionError?.errorMessage).toMatch(message);
       expect(result.functionError?.errorMessage.length).toBeGreaterThan(20);
     }
     await expectHealthy();
@@ -99,9 +101,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
 });
 
 describe('init errors', () => {
+  const taskRoots: string[] = [];
+  afterAll(() => {
+    for (const dir of taskRoots.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   function emptyTaskRoot(): string {
     const dir = mkdtempSync(path.join(tmpdir(), 'lambda-php-init-'));
     writeFileSync(path.join(dir, 'index.php'), '<?php echo "ok";');
+    taskRoots.push(dir);
     return dir;
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalLambda } from '../../src/local/local-lambda.ts';
 import { EVENT_SOURCES, eventFor, readResult, type EventSourceName, type RequestSpec } from '../support/sample-events.ts';
 import { FUNCTION_ENV, PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
+import { HTTP_EVENT_FIXTURES, loadEventFixture } from '../support/event-fixtures.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -22,6 +23,53 @@ function multipart(boundary: string, parts: Array<{ name: string; value: Buffer 
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
 }
+
+interface FixtureRequest {
+  method: string;
+  /** REQUEST_URI, as the client sent it. */
+  uri: string;
+  /** $_GET, $_POST and $_COOKIE as PHP decodes them ([] when empty, as json_encode writes an empty array). */
+  get: unknown;
+  post?: unknown;
+  cookie?: unknown;
+  body?: Buffer;
+  remoteAddr?: string;
+  /** Some of $_SERVER. */
+  headers?: Record<string, string>;
+}
+
+/** What PHP must see for each HTTP fixture (test/fixtures/events). */
+const FIXTURE_REQUESTS: Record<keyof typeof HTTP_EVENT_FIXTURES, FixtureRequest> = {
+  'api-gateway-rest.json': {
+    method: 'POST', uri: '/orders/42/items?color=green&size=M&size=L', get: { color: 'green', size: 'L' }, cookie: { theme: 'dark', lang: 'fr' },
+    body: Buffer.from('{"quantity": 2}'), remoteAddr: '203.0.113.10', headers: { HTTP_X_TAG: 'one, two', CONTENT_TYPE: 'application/json' },
+  },
+  'api-gateway-rest-single-value.json': {
+    method: 'GET', uri: '/hello?name=Ada%20Lovelace&lang=en', get: { name: 'Ada Lovelace', lang: 'en' }, remoteAddr: '198.51.100.44',
+  },
+  'api-gateway-http-api.json': {
+    method: 'GET', uri: '/search?q=caf%C3%A9&tag=php&tag=lambda', get: { q: 'café', tag: 'lambda' }, cookie: { session: '5f2b9c', theme: 'dark' },
+    remoteAddr: '203.0.113.77', headers: { HTTP_X_TAG: 'one,two', HTTP_AUTHORIZATION: 'Bearer eyJhbGciOiJSUzI1NiJ9.fixture.signature' },
+  },
+  'function-url.json': {
+    method: 'POST', uri: '/contact?ref=footer', get: { ref: 'footer' }, post: { name: 'Ada', message: 'Hello! Hi' }, cookie: { visited: '1' },
+    body: Buffer.from('name=Ada&message=Hello%21+Hi'), remoteAddr: '198.51.100.23',
+  },
+  'function-url-base64-body.json': {
+    method: 'PUT', uri: '/upload/pixel.png', get: [],
+    body: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('lambda-php fixture\n')]),
+    headers: { CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: '27' },
+  },
+  'alb.json': {
+    method: 'GET', uri: '/products?search=blue%20shoes&page=2', get: { search: 'blue shoes', page: '2' }, cookie: { cart: '3' }, remoteAddr: '198.51.100.23',
+  },
+  'alb-multi-value.json': {
+    method: 'POST', uri: '/cart/items?filter%5B%5D=red&filter%5B%5D=blue&next=%2Fcheckout%3Fstep%3D2',
+    get: { filter: ['red', 'blue'], next: '/checkout?step=2' }, post: { sku: 'abc', qty: '2' }, cookie: { cart: '3', theme: 'dark' },
+    body: Buffer.from('sku=abc&qty=2'), remoteAddr: '198.51.100.23', headers: { HTTP_ACCEPT: 'text/html, application/json' },
+  },
+  'alb-health-check.json': { method: 'GET', uri: '/health', get: [] },
+};
 
 const binaryFile = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
 
@@ -210,52 +258,29 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     });
   });
 
-  it('answers every HTTP sample event AWS publishes', async () => {
-    const samples = [
-      'aws-lambda-go/apigw-request.json', 'aws-lambda-go/apigw-v2-request-jwt-authorizer.json', 'aws-lambda-go/apigw-v2-request-iam.json',
-      'aws-lambda-go/apigw-v2-request-no-authorizer.json', 'aws-lambda-go/lambda-urls-request.json',
-      'aws-lambda-go/alb-lambda-target-request-headers-only.json', 'aws-lambda-go/alb-lambda-target-request-multivalue-headers.json',
-      'aws-lambda-go/function-url-domain-only-get-request.json', 'aws-lambda-go/function-url-domain-only-get-request-trailing-slash.json',
-      'aws-lambda-go/function-url-domain-only-request-with-base64-encoded-body.json', 'aws-lambda-go/function-url-request-with-headers-and-cookies-and-text-body.json',
-      'aws-lambda-rust-runtime/alb_multi_value_request.json', 'aws-lambda-rust-runtime/apigw_request_path_with_space.json',
-      'aws-lambda-rust-runtime/apigw_v2_proxy_request.json', 'aws-lambda-rust-runtime/apigw_proxy_request.json', 'aws-lambda-rust-runtime/alb_request.json',
-      'aws-lambda-rust-runtime/apigw_v2_proxy_request_with_stage_in_path.json', 'aws-lambda-rust-runtime/alb_no_host.json',
-      'aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_multi_value_proxy_request.json',
-      'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_v2_proxy_request_minimal.json',
-      'aws-lambda-rust-runtime/apigw_no_host.json', 'aws-lambda-rust-runtime/lambda_function_url_request.json', 'aws-lambda-rust-runtime/alb_health_check.json',
-      'aws-lambda-rust-runtime/apigw_v2_sam_local.json',
-    ];
-    const { sampleEvent } = await import('../support/sample-events.ts');
-    for (const sample of samples) {
-      const event = sampleEvent(sample);
-      const result = await fn.invoke(event);
-      expect(result.functionError, sample).toBeUndefined();
+  it('answers every HTTP event fixture with the request each describes', async () => {
+    for (const [file, expected] of Object.entries(FIXTURE_REQUESTS)) {
+      const result = await fn.invoke(loadEventFixture(file));
+      expect(result.functionError, file).toBeUndefined();
       const response = readResult(JSON.parse(result.payload.toString()));
-      expect(response.statusCode, sample).toBe(200);
+      expect(response.statusCode, file).toBe(200);
       const seen = JSON.parse(response.body.toString());
-      const method = event.httpMethod ?? event.requestContext?.http?.method;
-      expect(seen.server.REQUEST_METHOD, sample).toBe(method);
-      const expectedPath = event.rawPath ?? event.path;
-      expect(decodeURIComponent(seen.server.REQUEST_URI.split('?')[0]), sample).toBe(decodeURIComponent(expectedPath));
+      expect(seen.server.REQUEST_METHOD, file).toBe(expected.method);
+      expect(seen.server.REQUEST_URI, file).toBe(expected.uri);
+      expect(seen.get, file).toEqual(expected.get);
+      expect(seen.post, file).toEqual(expected.post ?? []);
+      expect(seen.cookie, file).toEqual(expected.cookie ?? []);
+      expect(seen.input.sha256, file).toBe(sha256(expected.body ?? Buffer.alloc(0)));
+      if (expected.remoteAddr) expect(seen.server.REMOTE_ADDR, file).toBe(expected.remoteAddr);
+      if (expected.headers) expect(seen.server, file).toMatchObject(expected.headers);
     }
   });
 
   it('ALB query values reach PHP decoded exactly once', async () => {
-    const { sampleEvent } = await import('../support/sample-events.ts');
-    for (const sample of ['aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json']) {
-      const event = sampleEvent(sample);
-      const result = await fn.invoke(event);
-      const seen = JSON.parse(readResult(JSON.parse(result.payload.toString())).body.toString());
-      // With multi-value on, PHP keeps the last of repeated keys.
-      const raw = event.multiValueQueryStringParameters
-        ? Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, (v as string[]).at(-1)]))
-        : event.queryStringParameters;
-      for (const [key, value] of Object.entries(raw)) {
-        const decodedKey = decodeURIComponent(key.replaceAll('+', ' '));
-        const got = seen.get[decodedKey];
-        expect(Array.isArray(got) ? got.at(-1) : got, `${sample} ${key}`).toBe(decodeURIComponent(String(value).replaceAll('+', ' ')));
-      }
-    }
+    const single = await fn.invoke(loadEventFixture('alb.json'));
+    expect(JSON.parse(readResult(JSON.parse(single.payload.toString())).body.toString()).get).toEqual({ search: 'blue shoes', page: '2' });
+    const multi = await fn.invoke(loadEventFixture('alb-multi-value.json'));
+    expect(JSON.parse(readResult(JSON.parse(multi.payload.toString())).body.toString()).get).toEqual({ filter: ['red', 'blue'], next: '/checkout?step=2' });
   });
 
   it('leaks nothing of one invocation into the next', async () => {

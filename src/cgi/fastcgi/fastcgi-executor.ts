@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
 import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
+import { removeStaleSockets } from './stale-sockets.ts';
 
 /** One request's progress, shared with its deadline timer. */
 interface Attempt {
@@ -21,6 +23,8 @@ export interface FastCgiExecutorOptions {
   env: Record<string, string>;
   /** Receives php-cgi's output lines that belong to no request (startup warnings); stderr by default. */
   log?: (line: string) => void;
+  /** cgi-spawner, through which php-cgi is started so that it dies with this process (see PhpFastCgiServerOptions). */
+  tiedExec?: string;
 }
 
 /**
@@ -45,6 +49,8 @@ export class FastCgiExecutor implements PhpExecutor {
   #ready: PhpFastCgiServer | undefined;
   #busy = false;
   #stopped = false;
+  /** The stale sockets start() removes, once php-cgi is up (see stale-sockets.ts). */
+  staleSocketsRemoved: Promise<string[]> | undefined;
 
   constructor(options: FastCgiExecutorOptions) {
     this.#options = options;
@@ -54,7 +60,9 @@ export class FastCgiExecutor implements PhpExecutor {
   /** Boots php-cgi; safe to call early, a request arriving meanwhile waits for the same boot. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#currentServer();
+    const server = await this.#currentServer();
+    // Left by bootstraps killed before they could clean up: in the background, off the cold start.
+    this.staleSocketsRemoved ??= removeStaleSockets(path.dirname(server.socketPath), server.socketPath);
   }
 
   async execute(request: PhpRequest): Promise<Buffer> {
@@ -198,6 +206,7 @@ export class FastCgiExecutor implements PhpExecutor {
         socketDir: this.#options.socketDir,
         env: this.#options.env,
         log: (line) => (this.#requestLog ?? this.#idleLog)(line),
+        tiedExec: this.#options.tiedExec,
       });
     });
     // A failed start is not kept: the next request tries a new php-cgi. Until then the rejection is

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,6 +27,12 @@ export interface PhpFastCgiServerOptions {
   /** Lines php-cgi writes to its own stdout and stderr (startup warnings, php://stderr). */
   log: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * cgi-spawner, to start php-cgi through its `--tied-exec` mode: php-cgi then dies with this
+   * process, even one killed with SIGKILL (see cgi-spawner.c). Without it, or when it cannot be
+   * run, php-cgi is spawned directly and a SIGKILLed bootstrap leaves it running.
+   */
+  tiedExec?: string;
 }
 
 export interface ServerExit {
@@ -101,9 +107,7 @@ export class PhpFastCgiServer {
 
     const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
     const env = { ...options.env, PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: options.env.PHP_FCGI_MAX_REQUESTS ?? '0' };
-    // detached: php-cgi leads its own process group, so a deadline kills whatever a script started
-    // (proc_open, exec) along with it.
-    const child = spawn(options.phpCgiBinary, ['-b', socketPath], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = await spawnPhpCgi(options, ['-b', socketPath], env);
 
     /** php-cgi's output until it is ready, for the error message should it never be. */
     let startupLines: string[] | undefined = [];
@@ -251,6 +255,27 @@ function hasSigkill(status: string, field: string): boolean {
   const end = status.indexOf('\n', start);
   const mask = status.slice(start + field.length, end < 0 ? undefined : end).trim();
   return (Number.parseInt(mask.slice(-3), 16) & 0x100) !== 0;
+}
+
+/**
+ * Spawns php-cgi, through cgi-spawner's `--tied-exec` when given (the same process, exec'd once
+ * more), else directly. detached: php-cgi leads its own process group, so a deadline kills whatever
+ * a script started (proc_open, exec) along with it. A cgi-spawner that cannot be started (missing,
+ * not executable, built for another machine) costs the tie, not php-cgi: it is spawned directly.
+ */
+async function spawnPhpCgi(options: PhpFastCgiServerOptions, args: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const spawnOptions: SpawnOptions = { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true };
+  if (options.tiedExec !== undefined) {
+    const tied = spawn(options.tiedExec, ['--tied-exec', String(process.pid), options.phpCgiBinary, ...args], spawnOptions);
+    // Node reports an exec that failed (ENOENT, EACCES, ENOEXEC) as 'error' before 'spawn'.
+    const started = await new Promise<Error | undefined>((resolve) => {
+      tied.once('spawn', () => resolve(undefined));
+      tied.once('error', resolve);
+    });
+    if (started === undefined) return tied;
+    options.log(`${options.tiedExec} cannot be run (${started.message}): php-cgi is started directly, and would outlive a bootstrap killed with SIGKILL`);
+  }
+  return spawn(options.phpCgiBinary, args, spawnOptions);
 }
 
 /**

@@ -263,6 +263,20 @@ describe('LocalLambda', () => {
     expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
+  it('reports the memory a failed init really used in its REPORT line, not the memory size', async () => {
+    const maxMemoryUsed = (lines: string[]) => Number(/\tMax Memory Used: (\d+) MB/.exec(lines.find((line) => line.startsWith('REPORT')) ?? '')?.[1]);
+    // Posted to /init/error: measured while the runtime waits for the answer. A Node process uses tens of MB.
+    const posted = await start({ memoryMb: 3008, env: { PROBE_INIT_ERROR: 'Runtime.NoSuchHandler' } });
+    await posted.fn.invoke({});
+    expect(maxMemoryUsed(posted.lines)).toBeGreaterThan(10);
+    expect(maxMemoryUsed(posted.lines)).toBeLessThan(3008);
+    // An exit, with nothing posted: what was seen of the process while it ran.
+    const exited = await start({ memoryMb: 3008, env: { PROBE_INIT_EXIT: '7' } });
+    await exited.fn.invoke({});
+    expect(maxMemoryUsed(exited.lines)).toBeGreaterThan(0);
+    expect(maxMemoryUsed(exited.lines)).toBeLessThan(3008);
+  });
+
   it('reports a bootstrap that exits during init as Runtime.ExitError', async () => {
     const { fn } = await start({ env: { PROBE_INIT_EXIT: '7' } });
     const result = await fn.invoke({});

@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { HeaderMap } from '../../../src/http/http-message.ts';
+import type { HeaderMap } from '../../src/http/http-message.ts';
 
-/** The shared, read-only sample events published by AWS (see its README.md). */
-export const SAMPLE_EVENTS_DIR = new URL('../../../../shared/events/', import.meta.url);
+/**
+ * The sample events AWS publishes (aws-lambda-go, aws-lambda-rust-runtime), as the project's
+ * machines keep them beside the repository in ../shared/events (see its README.md). Not part of the
+ * repository: only this suite (vitest.aws-samples.config.ts) reads them.
+ */
+export const SAMPLE_EVENTS_DIR = new URL('../../../shared/events/', import.meta.url);
 
 /** Every sample, as 'folder/file.json'. */
 export function listSampleEvents(): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toHttpRequest, UnsupportedEventError } from '../../../src/events/detect-event-source.ts';
-import { headersAsObject, listSampleEvents, loadSampleEvent } from './sample-events.ts';
+import { toHttpRequest, UnsupportedEventError } from '../../src/events/detect-event-source.ts';
+import { headersAsObject, listSampleEvents, loadSampleEvent } from './aws-sample-events.ts';
 
 interface ExpectedRequest {
   source: 'api-gateway-v1' | 'api-gateway-v2' | 'alb';
@@ -243,7 +243,7 @@ const REJECTED: Record<string, RegExp> = {
   'aws-lambda-go/apigw-websocket-request.json': /WebSocket message \(eventType "CONNECT", routeKey "\$connect"\)/,
 };
 
-describe('the shared sample events', () => {
+describe("AWS's published sample events", () => {
   it('are all listed here, as a request or as a rejection', () => {
     expect(listSampleEvents()).toEqual(Object.keys({ ...EXPECTED, ...REJECTED }).sort());
   });
