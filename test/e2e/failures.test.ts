@@ -48,6 +48,18 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     await expectHealthy();
   });
 
+  it('PHP killed by a signal after writing and flushing 10 KB gives 502, not a 200 with half a page, and the log says why', async () => {
+    const { result, response } = await get('/crash-after-output.php');
+    expect(response!.statusCode).toBe(502);
+    expect(response!.body.toString()).toBe('502 Bad Gateway\n');
+    const reason = result.logs.find((line) => line.includes('crash-after-output.php'));
+    expect(reason, result.logs.join('\n')).toMatch(/PHP gave no valid answer for \/crash-after-output\.php: .*the caller got 502/);
+    expect(reason).toContain(result.requestId);
+    // CGI mode knows the signal from php-cgi's exit status; FastCGI mode sees the connection drop.
+    expect(reason).toMatch(mode === 'cgi' ? /SIGKILL/ : /closed the FastCGI connection/);
+    await expectHealthy();
+  });
+
   it('a script still running near the deadline is stopped: 504, a log line, and the next call works', async () => {
     const started = Date.now();
     const { result, response } = await get('/sleep.php?s=60');

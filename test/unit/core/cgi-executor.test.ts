@@ -170,6 +170,25 @@ describe.each([
     expect((error as Error).message).toContain('signal SIGKILL');
   });
 
+  it('rejects with PhpCrashError when PHP is killed by a signal after writing and flushing 10 KB: a crash, whatever it wrote', async () => {
+    const file = script(
+      'crash-after-output.php',
+      '<?php header("Content-Type: text/plain"); echo str_repeat("0123456789abcde\\n", 640); while (ob_get_level() > 0) ob_end_flush(); flush(); posix_kill(getmypid(), 9); echo "never";',
+    );
+    const error = await executor.execute(phpRequest(cgiEnv(file))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toMatch(/signal SIGKILL/);
+    // The output it did write is part of the reason, not of an answer.
+    expect((error as Error).message).toMatch(/after writing 10\d{3} bytes/);
+  });
+
+  it('returns the whole answer of a script that exits with a non-zero code by itself (exit(3) is not a crash)', async () => {
+    const file = script('exit-code.php', '<?php echo "partial but complete"; exit(3);');
+    const response = parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file))));
+    expect(response.statusCode).toBe(200);
+    expect(response.body.toString()).toBe('partial but complete');
+  });
+
   it('rejects with PhpCrashError when PHP exits without writing anything', async () => {
     // A script PHP cannot find still gets an answer ("No input file specified."), so use a crash
     // before any output: a non-existent binary path is covered below; here, exit through posix_kill(SIGSEGV).
