@@ -41,7 +41,7 @@ export class PhpHttpHandler {
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
     try {
       const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
-      return parseCgiResponse(output);
+      return parseCgiResponse(output, (message) => log('WARN', `${route.scriptName}: ${message}`));
     } catch (error) {
       if (error instanceof PhpTimeoutError) {
         log('ERROR', `PHP did not answer ${route.scriptName} before the invocation's deadline (less ${this.options.deadlineMarginMs} ms): it was stopped and the caller got 504`);

@@ -172,6 +172,34 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       if (source.startsWith('alb')) expect(moved.raw.statusDescription).toBe('301 Moved Permanently');
     });
 
+    it('answers a Location without Status (PHP told to use 200) with a 302 for the client: a local redirect (RFC 3875 §6.2.2) is deliberately not served internally', async () => {
+      const response = await call(source, { path: '/redirect.php', query: 'status=200' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('location')).toEqual(['/target?from=redirect']);
+      // An internal redirect would have answered with the front controller's page for /target.
+      expect(response.headers.get('x-probe')).toBeUndefined();
+    });
+
+    it('keeps the last of a repeated Content-Type and Location, never the two joined, and logs the duplicates', async () => {
+      const response = await call(source, { path: '/duplicate-headers.php' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('content-type')).toEqual(['application/json']);
+      expect(response.headers.get('location')).toEqual(['/second']);
+      const warnings = response.logs.filter((line) => line.includes('/duplicate-headers.php: php-cgi sent'));
+      expect(warnings).toEqual([
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Content-Type twice: "application\/json" is kept, "text\/plain;charset=UTF-8" dropped$/),
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Location twice: "\/second" is kept, "\/first" dropped$/),
+      ]);
+      for (const line of warnings) expect(line).toContain(response.requestId);
+    });
+
+    it("passes the script's own reason phrase on where the event source carries one (the ALB's statusDescription)", async () => {
+      const response = await call(source, { path: '/reason.php' });
+      expect(response.statusCode).toBe(404);
+      expect(response.body.toString()).toBe('gone fishing');
+      if (source.startsWith('alb')) expect(response.raw.statusDescription).toBe('404 Gone Fishing');
+    });
+
     it('returns binary responses base64-encoded, byte for byte', async () => {
       const response = await call(source, { path: '/binary.php', query: 'repeat=3' });
       const expected = Buffer.concat([0, 1, 2].map(() => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));

@@ -114,6 +114,12 @@ describe('albAdapter.toResult', () => {
     expect(albAdapter.toResult(unknown, singleValueEvent()).statusDescription).toBe('599');
   });
 
+  it("describes the status with the script's own reason phrase when it gave one ('Status: 404 Gone Fishing')", () => {
+    const custom = { ...notFoundResponse(), reasonPhrase: 'Gone Fishing' };
+    expect(albAdapter.toResult(custom, singleValueEvent()).statusDescription).toBe('404 Gone Fishing');
+    expect(albAdapter.toResult({ ...custom, statusCode: 299, reasonPhrase: 'Custom' }, multiValueEvent()).statusDescription).toBe('299 Custom');
+  });
+
   it('sends binary bodies base64-encoded', () => {
     const result = albAdapter.toResult(pngResponse(), singleValueEvent());
     expect(result.isBase64Encoded).toBe(true);
