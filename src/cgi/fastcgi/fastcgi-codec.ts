@@ -117,8 +117,9 @@ export function decodeEndRequest(content: Buffer): EndRequestBody {
 
 /** A name or value length: one byte up to 127, else four bytes with the top bit set. */
 export function encodeLength(length: number): Buffer {
-  if (length <= 0x7f) return Buffer.from([length]);
+  // Checked first: Buffer.from([-1]) would quietly write 0xFF, a 4-byte length's first byte.
   checkRange('name-value length', length, 0x7fffffff);
+  if (length <= 0x7f) return Buffer.from([length]);
   const bytes = Buffer.allocUnsafe(4);
   bytes.writeUInt32BE((length | 0x80000000) >>> 0, 0);
   return bytes;

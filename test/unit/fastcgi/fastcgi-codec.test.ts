@@ -76,6 +76,11 @@ describe('name-value pairs', () => {
     expect(() => encodeLength(0x80000000)).toThrow(RangeError);
   });
 
+  it.each([-1, -128, 1.5, 127.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses length %d, which no 7- or 31-bit length can hold', (length) => {
+    expect(() => encodeLength(length)).toThrow(RangeError);
+    expect(() => encodeLength(length)).toThrow(/name-value length must be an integer from 0 to 2147483647/);
+  });
+
   it.each([0, 1, 127, 128, 255, 65535, 65536, 200_000])('round-trips a name and a value of %i bytes', (length) => {
     const name = 'N'.repeat(length);
     const value = 'v'.repeat(length);
