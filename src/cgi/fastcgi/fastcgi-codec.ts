@@ -228,9 +228,9 @@ function planParams(params: Record<string, string>): ParamsPlan {
     const valueLength = Buffer.byteLength(value);
     lengths[2 * i] = nameLength;
     lengths[2 * i + 1] = valueLength;
-    const pairLength = lengthBytes(nameLength) + lengthBytes(valueLength) + nameLength + valueLength;
-    if (pairLength > MAX_CONTENT_LENGTH) {
-      throw new RangeError(`FastCGI parameter ${name} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_CONTENT_LENGTH}-byte record`);
+    const pairLength = nameValuePairLength(nameLength, valueLength);
+    if (pairLength > MAX_PARAM_PAIR_LENGTH) {
+      throw new RangeError(`FastCGI parameter ${name} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_PARAM_PAIR_LENGTH}-byte record`);
     }
     if (recordLength + pairLength > MAX_CONTENT_LENGTH) {
       records.push(recordLength);
@@ -271,6 +271,14 @@ function writeHeader(bytes: Buffer, offset: number, type: number, requestId: num
   bytes[offset + 7] = 0;
   return offset + HEADER_LENGTH;
 }
+
+/** The bytes a name-value pair takes in a PARAMS record, given the UTF-8 lengths of its name and value. */
+export function nameValuePairLength(nameBytes: number, valueBytes: number): number {
+  return lengthBytes(nameBytes) + lengthBytes(valueBytes) + nameBytes + valueBytes;
+}
+
+/** The most a single parameter may take: php-cgi reads each PARAMS record on its own (see encodeParams). */
+export const MAX_PARAM_PAIR_LENGTH = MAX_CONTENT_LENGTH;
 
 function lengthBytes(length: number): number {
   return length <= 0x7f ? 1 : 4;

@@ -120,3 +120,59 @@ describe('PhpHttpHandler: what PHP answered', () => {
     expect(executor.requests[0]!.deadline).toBe(invocation.deadlineMs - 300);
   });
 });
+
+describe('PhpHttpHandler: requests no CGI environment can carry, refused the same in both modes', () => {
+  const phpAnswers = () => new ScriptedExecutor(async () => Buffer.from('Content-Type: text/plain\r\n\r\nran'));
+
+  it('answers 431 to a header too large for one FastCGI parameter, without running PHP, and logs why', async () => {
+    const executor = phpAnswers();
+    const headers = new Map([['host', ['example.com']], ['cookie', [`big=${'c'.repeat(70_000)}`]]]);
+    const { response, logs } = await handle(executor, request({ headers }));
+    expect(response.statusCode).toBe(431);
+    expect(response.body.toString()).toBe('431 Request Header Fields Too Large\n');
+    expect(executor.requests).toEqual([]);
+    expect(logs).toEqual([['WARN', "refused with 431: the request's Cookie header (HTTP_COOKIE) is 70020 bytes as a FastCGI parameter, over the 65535 one can carry"]]);
+  });
+
+  it('answers 414 to a URI too large for one FastCGI parameter', async () => {
+    const executor = phpAnswers();
+    const { response, logs } = await handle(executor, request({ rawQueryString: `q=${'q'.repeat(70_000)}` }));
+    expect(response.statusCode).toBe(414);
+    expect(response.body.toString()).toBe('414 URI Too Long\n');
+    expect(executor.requests).toEqual([]);
+    expect(logs).toEqual([['WARN', "refused with 414: the request's URI (REQUEST_URI) is 70020 bytes as a FastCGI parameter, over the 65535 one can carry"]]);
+  });
+
+  it('runs PHP for a header exactly as large as one FastCGI parameter can be, and refuses one byte more', async () => {
+    // The name's length in 1 byte (up to 127), the value's in 4, the name HTTP_X_BIG, then the value: 65535 in all.
+    const fits = 65_535 - 1 - 4 - 'HTTP_X_BIG'.length;
+    const executor = phpAnswers();
+    const exact = await handle(executor, request({ headers: new Map([['x-big', ['v'.repeat(fits)]]]) }));
+    expect(exact.response.statusCode).toBe(200);
+    expect(executor.requests).toHaveLength(1);
+    const over = await handle(executor, request({ headers: new Map([['x-big', ['v'.repeat(fits + 1)]]]) }));
+    expect(over.response.statusCode).toBe(431);
+    expect(executor.requests).toHaveLength(1);
+  });
+
+  it('counts a parameter in UTF-8 bytes, not in characters', async () => {
+    const executor = phpAnswers();
+    // 30 000 characters, 90 000 bytes.
+    const { response } = await handle(executor, request({ headers: new Map([['x-wide', ['€'.repeat(30_000)]]]) }));
+    expect(response.statusCode).toBe(431);
+  });
+
+  it.each([
+    ['a header', new Map([['x-bad', ['before\0after']]]), "refused with 400: the request's X-Bad header (HTTP_X_BAD) holds a NUL byte, which no CGI environment can carry"],
+    ['a cookie', new Map([['cookie', ['a=1\0']]]), "refused with 400: the request's Cookie header (HTTP_COOKIE) holds a NUL byte, which no CGI environment can carry"],
+    ['the Host', new Map([['host', ['exa\0mple.com']]]), "refused with 400: the request's Host header (HTTP_HOST) holds a NUL byte, which no CGI environment can carry"],
+    ['the Content-Type', new Map([['content-type', ['text/plain\0']]]), "refused with 400: the request's Content-Type header (CONTENT_TYPE) holds a NUL byte, which no CGI environment can carry"],
+  ])('answers 400 to a NUL byte in %s, without running PHP, and logs why', async (_what, headers, logged) => {
+    const executor = phpAnswers();
+    const { response, logs } = await handle(executor, request({ headers }));
+    expect(response.statusCode).toBe(400);
+    expect(response.body.toString()).toBe('400 Bad Request\n');
+    expect(executor.requests).toEqual([]);
+    expect(logs).toEqual([['WARN', logged]]);
+  });
+});
