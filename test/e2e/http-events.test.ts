@@ -286,6 +286,16 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     }
   });
 
+  it('gives PHP the query of multiValueQueryStringParameters alone, as Apache would (REST and ALB): foo[]=bar&foo[]=baz stays an array', async () => {
+    for (const source of ['rest', 'alb-multi'] as const) {
+      const event = eventFor(source, { path: '/', query: 'foo[]=bar&foo[]=baz&myvar=abc' });
+      // A single-value map that disagrees with the multi-value one (Bref's ag-v1-query-string-multivalue shape).
+      event.queryStringParameters = { foo: 'bar', myvar: 'abc' };
+      const seen = JSON.parse(readResult(JSON.parse((await fn.invoke(event)).payload.toString())).body.toString());
+      expect(seen.get, source).toEqual({ foo: ['bar', 'baz'], myvar: 'abc' });
+    }
+  });
+
   it('leaks nothing of one invocation into the next', async () => {
     await probe('function-url', { path: '/', headers: { 'X-Leak-Test': 'first' }, cookies: ['leak=1'], query: 'leak=1' });
     const second = await probe('function-url', { path: '/' });

@@ -43,6 +43,16 @@ describe('albAdapter.toRequest', () => {
     expect(albAdapter.toRequest(event).rawQueryString).toBe('q=a%20b&pct=100%25&ok=%41&%C3%A9=%C3%BC');
   });
 
+  it('builds the query from multiValueQueryStringParameters alone when the event has them: a key only queryStringParameters holds is not added', () => {
+    const event = multiValueEvent({ queryStringParameters: { foo: 'bar', extra: '1' }, multiValueQueryStringParameters: { 'foo%5B%5D': ['bar', 'baz'] } });
+    expect(albAdapter.toRequest(event).rawQueryString).toBe('foo%5B%5D=bar&foo%5B%5D=baz');
+  });
+
+  it('takes the headers from multiValueHeaders alone when the event has them', () => {
+    const event = multiValueEvent({ headers: { host: 'example.com', 'x-only-single': 'not a header of this request' }, multiValueHeaders: { host: ['example.com'], accept: ['*/*'] } });
+    expect(headersAsObject(albAdapter.toRequest(event).headers)).toEqual({ host: ['example.com'], accept: ['*/*'] });
+  });
+
   it('uses multiValueHeaders when present and joins several cookies', () => {
     const request = albAdapter.toRequest(loadSampleEvent('aws-lambda-rust-runtime/alb_multi_value_request.json'));
     expect(request.headers.get('cookie')).toEqual(['name1=value1; name2=value2']);
