@@ -60,11 +60,12 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     await expectHealthy();
   });
 
-  it('a script still running near the deadline is stopped: 504, a log line, and the next call works', async () => {
-    const started = Date.now();
+  it('a script still running near the deadline is stopped before Lambda’s own timeout: 504, a log line, and the next call works', async () => {
     const { result, response } = await get('/sleep.php?s=60');
+    // Had PHP run on to the 3 s timeout, the invocation would have ended in Sandbox.Timedout, with
+    // no response at all: a 504 can only come from PHP being stopped before it.
+    expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
     expect(response!.statusCode).toBe(504);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(result.logs.join('\n')).toMatch(/deadline/);
     await expectHealthy();
   });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setImmediate as realImmediate, setTimeout as realSleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bodyPhpWillRead, FastCgiExecutor } from '../../../src/cgi/fastcgi/fastcgi-executor.ts';
 import { PhpCrashError, PhpTimeoutError } from '../../../src/cgi/php-executor.ts';
 import { createPhpFixtures, parseCgiOutput, PHP_CGI, processExists, waitFor, type PhpFixtures } from './php-fixtures.ts';
@@ -213,12 +214,27 @@ describe('FastCgiExecutor against php-cgi', () => {
     expect(next).not.toBe(pid);
   });
 
-  it('kills php-cgi at the deadline with PhpTimeoutError, and serves the next request', async () => {
+  it('kills php-cgi when the clock reaches the deadline, not before, with PhpTimeoutError, and serves the next request', async () => {
     const executor = newExecutor();
     const pid = await pidOf(executor);
-    const startedAt = Date.now();
-    await expect(executor.execute(php.request('sleep.php', { query: 'seconds=5', timeoutMs: 300 }))).rejects.toThrow(PhpTimeoutError);
-    expect(Date.now() - startedAt).toBeLessThan(1000);
+    // Only the deadline runs on the fake clock: the clock is real again before php-cgi's replacement starts.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let running: Promise<unknown>;
+    let settled = false;
+    try {
+      running = executor.execute(php.request('sleep.php', { query: 'seconds=5', timeoutMs: 300 }));
+      running.then(() => (settled = true), () => (settled = true));
+      for (let turn = 0; turn < 10_000 && vi.getTimerCount() === 0; turn++) await realImmediate();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(299);
+      await realSleep(50);
+      expect(settled).toBe(false);
+      expect(processExists(pid)).toBe(true);
+      vi.advanceTimersByTime(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    await expect(running).rejects.toThrow(PhpTimeoutError);
     await waitFor(() => !processExists(pid), 'the timed-out php-cgi to be gone', 1000);
     const response = parseCgiOutput(await executor.execute(php.request('hello.php')));
     expect(response.body.toString()).toMatch(/^Hello, world!/);
