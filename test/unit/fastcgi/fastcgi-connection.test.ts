@@ -256,6 +256,49 @@ describe('FastCgiConnection', () => {
   });
 });
 
+describe('FastCgiConnection: FastCGI 1.0 §5.5 and §6.2 as written', () => {
+  it('§6.2: the Responder’s STDOUT and STDERR streams may interleave, record by record', async () => {
+    respond = (_request, socket) => {
+      socket.write(Buffer.concat([...stdout('a'), ...stderr('one\n'), ...stdout('b'), ...stderr('two\n'), ...stdout(''), ...stderr(''), ...end()]));
+    };
+    const connection = await connect();
+    const lines: string[] = [];
+    const response = await connection.request({ params: {}, body: Buffer.alloc(0), log: (line) => lines.push(line) });
+    expect(response.stdout.toString()).toBe('ab');
+    expect(lines).toEqual(['one', 'two']);
+  });
+
+  it('§5.5: END_REQUEST ends the request, with or without the empty records that end its streams (lenient: it is over either way)', async () => {
+    for (const streamEnds of [true, false]) {
+      respond = (request, socket) => {
+        const id = request[0]!.requestId;
+        const ends = streamEnds ? [...stdout('', id), ...encodeRecord(RecordType.Stderr, id)] : [];
+        socket.write(Buffer.concat([...stdout('page', id), ...ends, ...end(id)]));
+      };
+      const connection = await connect();
+      expect((await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).stdout.toString(), String(streamEnds)).toBe('page');
+    }
+  });
+
+  it('§5.5: the application’s appStatus is passed on with the answer (php-cgi’s exit status)', async () => {
+    respond = (request, socket) => {
+      const id = request[0]!.requestId;
+      socket.write(Buffer.concat([...stdout('X-A: 1\r\n\r\n', id), ...encodeEndRequest(id, { appStatus: 255, protocolStatus: 0 })]));
+    };
+    const connection = await connect();
+    expect(await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).toEqual({ stdout: Buffer.from('X-A: 1\r\n\r\n'), appStatus: 255, protocolStatus: 0 });
+  });
+
+  it('§5.5: an END_REQUEST body shorter than its 8 bytes breaks the connection', async () => {
+    respond = (request, socket) => {
+      socket.write(Buffer.concat(encodeRecord(RecordType.EndRequest, request[0]!.requestId, Buffer.alloc(4))));
+    };
+    const connection = await connect();
+    await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(/ended the request with an invalid record/);
+    expect(connection.isOpen).toBe(false);
+  });
+});
+
 describe('nextRequestId', () => {
   it('counts from 1 to 65535 (16 bits), then starts again at 1: 0 is the management id', () => {
     expect(nextRequestId(0)).toBe(1);
