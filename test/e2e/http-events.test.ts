@@ -204,6 +204,14 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       if (source.startsWith('alb')) expect(response.raw.statusDescription).toBe('404 Gone Fishing');
     });
 
+    it('passes header bytes above 0x7f through unchanged, a trailing UTF-8 "à" (c3 a0) included', async () => {
+      const response = await call(source, { path: '/utf8-header.php' });
+      // Header strings carry one byte per character (latin1), as HTTP header strings do.
+      const asUtf8 = (value: string | undefined) => (value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8'));
+      expect(asUtf8(response.headers.get('x-name')?.[0])).toBe('voilà');
+      expect(response.cookies.map(asUtf8)).toEqual(['name=voilà']);
+    });
+
     it('returns binary responses base64-encoded, byte for byte', async () => {
       const response = await call(source, { path: '/binary.php', query: 'repeat=3' });
       const expected = Buffer.concat([0, 1, 2].map(() => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));
