@@ -236,7 +236,9 @@ export class LocalLambda {
       const errorMessage = `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds(timeoutMs)}`;
       result = errorResult({ errorType: 'Sandbox.Timedout', errorMessage, origin: 'timeout' }, requestId, logs);
     }
-    const durationMs = Math.min(performance.now() - started, timeoutMs);
+    // A timed-out invocation lasted its timeout, as Lambda reports it: the deadline timer may fire a
+    // fraction of a millisecond early or late, and the clean-up after it is not the function's time.
+    const durationMs = timedOut ? timeoutMs : Math.min(performance.now() - started, timeoutMs);
     result.durationMs = durationMs;
     // Measured while the processes still exist, and outside the duration.
     const maxMemoryUsedMb = await sandbox.bootstrap.maxMemoryUsedMb();

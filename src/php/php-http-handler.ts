@@ -1,9 +1,12 @@
 import { buildCgiEnvironment } from '../cgi/cgi-environment.ts';
+import { findUncarriableVariable } from '../cgi/environment-limits.ts';
 import { InvalidCgiResponseError, parseCgiResponse } from '../cgi/cgi-response-parser.ts';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor } from '../cgi/php-executor.ts';
 import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
 import type { DocumentRootRouter } from '../router/document-root-router.ts';
 import type { Invocation } from '../runtime-api/invocation.ts';
+import { statusText } from '../http/status-text.ts';
+import { refusalFor } from './request-refusal.ts';
 import { serveStaticFile } from './static-file.ts';
 
 export interface PhpHttpHandlerOptions {
@@ -38,10 +41,16 @@ export class PhpHttpHandler {
       functionEnv: this.options.functionEnv,
       inheritsFunctionEnv: this.options.inheritsFunctionEnv,
     });
+    const uncarriable = findUncarriableVariable(env);
+    if (uncarriable !== undefined) {
+      const { statusCode, reason } = refusalFor(uncarriable);
+      log('WARN', `refused with ${statusCode}: ${reason}`);
+      return errorResponse(statusCode, statusText(statusCode)!);
+    }
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
     try {
       const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
-      return parseCgiResponse(output);
+      return parseCgiResponse(output, (message) => log('WARN', `${route.scriptName}: ${message}`));
     } catch (error) {
       if (error instanceof PhpTimeoutError) {
         log('ERROR', `PHP did not answer ${route.scriptName} before the invocation's deadline (less ${this.options.deadlineMarginMs} ms): it was stopped and the caller got 504`);

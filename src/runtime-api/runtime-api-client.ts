@@ -5,7 +5,6 @@
 // enough; the tests (and the layer's verify stage) run through them.
 import Client from 'undici/lib/dispatcher/client.js';
 import errors from 'undici/lib/core/errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { invocationFromNext, type Invocation, type LambdaError } from './invocation.ts';
 
 const API = '/2018-06-01/runtime';
@@ -33,6 +32,11 @@ export interface RuntimeApiClientOptions {
   connectAttempts?: number;
   /** First back-off delay; doubles on each attempt. */
   retryDelayMs?: number;
+}
+
+/** The global setTimeout (not node:timers/promises), so that a test can run the back-off on a fake clock. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -114,7 +118,7 @@ export class RuntimeApiClient {
         if (attempt >= this.#attempts) {
           throw new RuntimeApiFatalError(`cannot reach the Runtime API after ${attempt} attempts (${method} ${path}): ${(error as Error).message}`);
         }
-        await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+        await delay(this.#retryDelayMs * 2 ** (attempt - 1));
       }
     }
   }

@@ -106,11 +106,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       expect(server.REQUEST_METHOD).toBe('GET');
       // An ALB target group without multi-value headers passes only the last value of a key.
       expect(seen.get).toEqual({ name: 'me', a: source === 'alb' ? ['2'] : ['1', '2'], q: 'café au lait' });
-      // REST delivers decoded values only, so the query is re-encoded; the others pass it as sent.
-      if (source === 'rest') expect(server.REQUEST_URI).toMatch(/^\/hello\/world\?/);
-      else if (source === 'alb') expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=2&q=caf%C3%A9+au+lait');
-      else expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait');
-      expect(server.REQUEST_URI.split('?')[1]).toBe(server.QUERY_STRING);
+      // REST delivers decoded values only, so the query is re-encoded (everything but RFC 3986's
+      // unreserved characters); an ALB without multi-value headers keeps the last of each key; the
+      // others pass the query on as the client sent it.
+      const query = {
+        rest: 'name=me&a%5B%5D=1&a%5B%5D=2&q=caf%C3%A9%20au%20lait',
+        alb: 'name=me&a[]=2&q=caf%C3%A9+au+lait',
+      }[source as string] ?? 'name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait';
+      expect(server.QUERY_STRING).toBe(query);
+      expect(server.REQUEST_URI).toBe(`/hello/world?${query}`);
       expect(server.SCRIPT_NAME).toBe('/index.php');
       expect(server.SCRIPT_FILENAME).toMatch(/\/probe-app\/public\/index\.php$/);
       expect(server.DOCUMENT_ROOT).toMatch(/\/probe-app\/public$/);
@@ -220,6 +224,42 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       if (source.startsWith('alb')) expect(moved.raw.statusDescription).toBe('301 Moved Permanently');
     });
 
+    it('answers a Location without Status (PHP told to use 200) with a 302 for the client: a local redirect (RFC 3875 §6.2.2) is deliberately not served internally', async () => {
+      const response = await call(source, { path: '/redirect.php', query: 'status=200' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('location')).toEqual(['/target?from=redirect']);
+      // An internal redirect would have answered with the front controller's page for /target.
+      expect(response.headers.get('x-probe')).toBeUndefined();
+    });
+
+    it('keeps the last of a repeated Content-Type and Location, never the two joined, and logs the duplicates', async () => {
+      const response = await call(source, { path: '/duplicate-headers.php' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('content-type')).toEqual(['application/json']);
+      expect(response.headers.get('location')).toEqual(['/second']);
+      const warnings = response.logs.filter((line) => line.includes('/duplicate-headers.php: php-cgi sent'));
+      expect(warnings).toEqual([
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Content-Type twice: "application\/json" is kept, "text\/plain;charset=UTF-8" dropped$/),
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Location twice: "\/second" is kept, "\/first" dropped$/),
+      ]);
+      for (const line of warnings) expect(line).toContain(response.requestId);
+    });
+
+    it("passes the script's own reason phrase on where the event source carries one (the ALB's statusDescription)", async () => {
+      const response = await call(source, { path: '/reason.php' });
+      expect(response.statusCode).toBe(404);
+      expect(response.body.toString()).toBe('gone fishing');
+      if (source.startsWith('alb')) expect(response.raw.statusDescription).toBe('404 Gone Fishing');
+    });
+
+    it('passes header bytes above 0x7f through unchanged, a trailing UTF-8 "à" (c3 a0) included', async () => {
+      const response = await call(source, { path: '/utf8-header.php' });
+      // Header strings carry one byte per character (latin1), as HTTP header strings do.
+      const asUtf8 = (value: string | undefined) => (value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8'));
+      expect(asUtf8(response.headers.get('x-name')?.[0])).toBe('voilà');
+      expect(response.cookies.map(asUtf8)).toEqual(['name=voilà']);
+    });
+
     it('returns binary responses base64-encoded, byte for byte', async () => {
       const response = await call(source, { path: '/binary.php', query: 'repeat=3' });
       const expected = Buffer.concat([0, 1, 2].map(() => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));
@@ -267,6 +307,7 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       const seen = JSON.parse(response.body.toString());
       expect(seen.server.REQUEST_METHOD, file).toBe(expected.method);
       expect(seen.server.REQUEST_URI, file).toBe(expected.uri);
+      expect(seen.server.QUERY_STRING, file).toBe(expected.uri.includes('?') ? expected.uri.slice(expected.uri.indexOf('?') + 1) : '');
       expect(seen.get, file).toEqual(expected.get);
       expect(seen.post, file).toEqual(expected.post ?? []);
       expect(seen.cookie, file).toEqual(expected.cookie ?? []);
@@ -281,6 +322,16 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     expect(JSON.parse(readResult(JSON.parse(single.payload.toString())).body.toString()).get).toEqual({ search: 'blue shoes', page: '2' });
     const multi = await fn.invoke(loadEventFixture('alb-multi-value.json'));
     expect(JSON.parse(readResult(JSON.parse(multi.payload.toString())).body.toString()).get).toEqual({ filter: ['red', 'blue'], next: '/checkout?step=2' });
+  });
+
+  it('gives PHP the query of multiValueQueryStringParameters alone, as Apache would (REST and ALB): foo[]=bar&foo[]=baz stays an array', async () => {
+    for (const source of ['rest', 'alb-multi'] as const) {
+      const event = eventFor(source, { path: '/', query: 'foo[]=bar&foo[]=baz&myvar=abc' });
+      // A single-value map that disagrees with the multi-value one (Bref's ag-v1-query-string-multivalue shape).
+      event.queryStringParameters = { foo: 'bar', myvar: 'abc' };
+      const seen = JSON.parse(readResult(JSON.parse((await fn.invoke(event)).payload.toString())).body.toString());
+      expect(seen.get, source).toEqual({ foo: ['bar', 'baz'], myvar: 'abc' });
+    }
   });
 
   it('leaks nothing of one invocation into the next', async () => {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
-import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 import { removeStaleSockets } from './stale-sockets.ts';
@@ -142,9 +141,6 @@ export class FastCgiExecutor implements PhpExecutor {
     server.countServedRequest();
     // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
     if (server.retiring) this.#replace(server);
-    if (response.protocolStatus !== ProtocolStatus.RequestComplete) {
-      throw new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${response.protocolStatus})`);
-    }
     return response.stdout;
   }
 

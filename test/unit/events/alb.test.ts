@@ -45,6 +45,16 @@ describe('albAdapter.toRequest', () => {
     expect(albAdapter.toRequest(event).rawQueryString).toBe('q=a%20b&pct=100%25&ok=%41&%C3%A9=%C3%BC');
   });
 
+  it('builds the query from multiValueQueryStringParameters alone when the event has them: a key only queryStringParameters holds is not added', () => {
+    const event = multiValueEvent({ queryStringParameters: { foo: 'bar', extra: '1' }, multiValueQueryStringParameters: { 'foo%5B%5D': ['bar', 'baz'] } });
+    expect(albAdapter.toRequest(event).rawQueryString).toBe('foo%5B%5D=bar&foo%5B%5D=baz');
+  });
+
+  it('takes the headers from multiValueHeaders alone when the event has them', () => {
+    const event = multiValueEvent({ headers: { host: 'example.com', 'x-only-single': 'not a header of this request' }, multiValueHeaders: { host: ['example.com'], accept: ['*/*'] } });
+    expect(headersAsObject(albAdapter.toRequest(event).headers)).toEqual({ host: ['example.com'], accept: ['*/*'] });
+  });
+
   it('uses multiValueHeaders when present and joins several cookies', () => {
     const request = albAdapter.toRequest(multiValueEvent());
     expect(request.headers.get('cookie')).toEqual(['cart=3; theme=dark']);
@@ -115,6 +125,12 @@ describe('albAdapter.toResult', () => {
     expect(albAdapter.toResult(teapot, singleValueEvent()).statusDescription).toBe("418 I'm a Teapot");
     const unknown = { ...notFoundResponse(), statusCode: 599 };
     expect(albAdapter.toResult(unknown, singleValueEvent()).statusDescription).toBe('599');
+  });
+
+  it("describes the status with the script's own reason phrase when it gave one ('Status: 404 Gone Fishing')", () => {
+    const custom = { ...notFoundResponse(), reasonPhrase: 'Gone Fishing' };
+    expect(albAdapter.toResult(custom, singleValueEvent()).statusDescription).toBe('404 Gone Fishing');
+    expect(albAdapter.toResult({ ...custom, statusCode: 299, reasonPhrase: 'Custom' }, multiValueEvent()).statusDescription).toBe('299 Custom');
   });
 
   it('sends binary bodies base64-encoded', () => {

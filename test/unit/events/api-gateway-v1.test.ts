@@ -77,17 +77,34 @@ describe('apiGatewayV1Adapter.toRequest', () => {
     expect(apiGatewayV1Adapter.toRequest(restEvent({ queryStringParameters: null, multiValueQueryStringParameters: null })).rawQueryString).toBe('');
   });
 
-  it('prefers multiValueHeaders, lower-cases names, joins cookies and drops names that are not tokens', () => {
+  it('takes the headers from multiValueHeaders alone when the event has them, lower-cases names, joins cookies and drops names that are not tokens', () => {
     const event = restEvent({
-      headers: { Host: 'example.com', Cookie: 'b=2', 'X-Only-Single': 'kept', 'bad header': 'x', 'a:b': 'y', '': 'z' },
+      headers: { Host: 'example.com', Cookie: 'b=2', 'X-Only-Single': 'not a header of this request', 'bad header': 'x', 'a:b': 'y', '': 'z' },
       multiValueHeaders: { Host: ['example.com'], Cookie: ['a=1', 'b=2'], Accept: ['text/html', 'application/json'], 'x(y)': ['no'] },
     });
     expect(headersAsObject(apiGatewayV1Adapter.toRequest(event).headers)).toEqual({
       host: ['example.com'],
       cookie: ['a=1; b=2'],
       accept: ['text/html', 'application/json'],
-      'x-only-single': ['kept'],
     });
+  });
+
+  it('takes the headers from headers when multiValueHeaders is missing or null', () => {
+    for (const multiValueHeaders of [undefined, null]) {
+      const event = restEvent({ headers: { Host: 'example.com', 'X-A': '1' }, multiValueHeaders });
+      expect(headersAsObject(apiGatewayV1Adapter.toRequest(event).headers)).toEqual({ host: ['example.com'], 'x-a': ['1'] });
+    }
+  });
+
+  it('builds the query from multiValueQueryStringParameters alone when the event has them: a key only queryStringParameters holds is not added', () => {
+    // The shape of Bref's ag-v1-query-string-multivalue fixture: Apache would give PHP foo[]=bar&foo[]=baz.
+    const event = restEvent({
+      queryStringParameters: { foo: 'bar', myvar: 'abc' },
+      multiValueQueryStringParameters: { 'foo[]': ['bar', 'baz'], myvar: ['abc'], 'shapes[a][]': ['square', 'triangle'] },
+    });
+    const { rawQueryString } = apiGatewayV1Adapter.toRequest(event);
+    expect(rawQueryString).toBe('foo%5B%5D=bar&foo%5B%5D=baz&myvar=abc&shapes%5Ba%5D%5B%5D=square&shapes%5Ba%5D%5B%5D=triangle');
+    expect(new URLSearchParams(rawQueryString).has('foo')).toBe(false);
   });
 
   it('reads sourceIp and protocol from the requestContext, HTTP/1.1 by default', () => {
