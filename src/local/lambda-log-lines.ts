@@ -21,7 +21,7 @@ export interface ReportFields {
   initDurationMs?: number;
   /** 'timeout' or 'error' when the invocation did not end normally. */
   status?: 'timeout' | 'error';
-  /** Shown in the text line only with a status; a JSON report also has it for an error the runtime reported. */
+  /** Shown in the text line with the error status only; a JSON report has it for every failed invocation. */
   errorType?: string;
 }
 
@@ -36,7 +36,7 @@ export function reportLine(fields: ReportFields): string {
   ];
   if (fields.initDurationMs !== undefined) parts.push(`Init Duration: ${fields.initDurationMs.toFixed(2)} ms`);
   if (fields.status) parts.push(`Status: ${fields.status}`);
-  if (fields.status && fields.errorType) parts.push(`Error Type: ${fields.errorType}`);
+  if (fields.status === 'error' && fields.errorType) parts.push(`Error Type: ${fields.errorType}`);
   return parts.join('\t');
 }
 

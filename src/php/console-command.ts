@@ -50,12 +50,13 @@ const SHELL_ONLY: Readonly<Record<string, string>> = {
   '(': 'a subshell',
   ')': 'a subshell',
   '`': 'command substitution',
+  '\n': 'a newline (a command list)',
 };
-const BLANK = ' \t\n';
+const BLANK = ' \t';
 
 /**
  * Splits a command line into words as a POSIX shell does, without expanding anything:
- * - blanks (space, tab, newline) separate words; `''` and `""` make an empty word;
+ * - blanks (space, tab) separate words; `''` and `""` make an empty word;
  * - `'...'` keeps everything literally;
  * - `"..."` keeps everything except that a backslash escapes `\ " $` and backquote (and removes a
  *   backslash-newline);
