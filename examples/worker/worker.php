@@ -8,22 +8,19 @@ require __DIR__ . '/src/orders.php';
 $event = json_decode(file_get_contents('php://input'), true, 512, JSON_THROW_ON_ERROR);
 $source = $_SERVER['LAMBDA_EVENT_SOURCE'];
 
-switch ($source) {
-    case 'aws:sqs':
-        echo json_encode(take_orders($event['Records']));
-        break;
-    case 'aws:events':
-        echo json_encode(daily_report($event));
-        break;
-    case 'direct':
-        // `aws lambda invoke --payload '{"orderId": 1001}'`, an SDK call, a Step Functions task.
-        echo json_encode(find_order($event));
-        break;
-    default:
-        // A status of 400 or more fails the invocation; Lambda-Error-Type names the error.
-        http_response_code(400);
-        header('Lambda-Error-Type: UnhandledEventSource');
-        echo "worker.php takes SQS messages, scheduled events and direct invocations, not $source events";
+if ($source === 'aws:sqs') {
+    echo json_encode(take_orders($event['Records']));
+} elseif ($source === 'aws:events' && $event['detail-type'] === 'Scheduled Event') {
+    echo json_encode(daily_report($event));
+} elseif ($source === 'direct') {
+    // `aws lambda invoke --payload '{"orderId": 1001}'`, an SDK call, a Step Functions task.
+    echo json_encode(find_order($event));
+} else {
+    // A status of 400 or more fails the invocation; Lambda-Error-Type names the error.
+    http_response_code(400);
+    header('Lambda-Error-Type: UnhandledEventSource');
+    $what = $source === 'aws:events' ? "\"{$event['detail-type']}\" events" : "$source events";
+    echo "worker.php takes SQS messages, scheduled events and direct invocations, not $what";
 }
 
 /**

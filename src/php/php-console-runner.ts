@@ -135,6 +135,8 @@ export class PhpConsoleRunner {
       child.on('close', (code, signal) => {
         clearTimeout(deadlineTimer);
         clearTimeout(exitTimer);
+        // What the command started and left behind (`exec('worker &')`) goes with it.
+        killGroup(child.pid);
         stderrLines.flush();
         records.flush();
         resolve({ output, code, signal: timedOut || spawnError ? null : signal, timedOut, spawnError });
