@@ -8,27 +8,25 @@ import { CgiExecutor } from './cgi/cgi-executor.ts';
 import { phpProcessEnvironment } from './cgi/cgi-environment.ts';
 import { FastCgiExecutor } from './cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from './cgi/php-executor.ts';
-import { readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import { readLogSettings, readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import { PhpConsoleRunner } from './php/php-console-runner.ts';
+import { PhpEventHandler } from './php/php-event-handler.ts';
 import { PhpHttpHandler } from './php/php-http-handler.ts';
 import { DocumentRootRouter } from './router/document-root-router.ts';
 import { RuntimeApiClient, RuntimeApiFatalError } from './runtime-api/runtime-api-client.ts';
-import { checkHandler, checkPhpCgiBinary } from './runtime/init-checks.ts';
+import { checkEventHandler, checkHandler, checkPhpCgiBinary, checkPhpCliBinary } from './runtime/init-checks.ts';
 import { createInvocationHandler, type InvocationHandler } from './runtime/invocation-handler.ts';
 import { runLoop, toLambdaError } from './runtime/runtime-loop.ts';
 import { stdoutLog } from './runtime/runtime-log.ts';
 
-const log = stdoutLog();
+const log = stdoutLog(readLogSettings());
 
 class PhpStartError extends Error {
   readonly errorType = 'Runtime.PhpStartFailed';
   readonly fatal = true;
 }
 
-function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
-  // The layer and scripts/build.mjs put cgi-spawner next to this bundle. It starts php-cgi so that
-  // php-cgi dies with this process, even one killed with SIGKILL; without it Node spawns php-cgi,
-  // which then can outlive a SIGKILLed bootstrap.
-  const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
+function createExecutor(config: RuntimeConfig, phpCgiBinary: string, spawnerBinary: string | undefined): PhpExecutor {
   if (config.phpMode === 'cgi') {
     return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
   }
@@ -45,7 +43,7 @@ async function main(): Promise<void> {
   try {
     config = readRuntimeConfig();
   } catch (error) {
-    log.write(undefined, 'ERROR', (error as Error).message);
+    log.write(undefined, 'ERROR', (error as Error).message, { errorType: toLambdaError(error).errorType });
     if (!process.env.AWS_LAMBDA_RUNTIME_API) process.exit(1);
     await new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API).postInitError(toLambdaError(error)).catch(() => {});
     process.exit(1);
@@ -56,8 +54,14 @@ async function main(): Promise<void> {
   let handle: InvocationHandler;
   try {
     checkHandler(config);
+    checkEventHandler(config);
     const phpCgiBinary = checkPhpCgiBinary(config);
-    executor = createExecutor(config, phpCgiBinary);
+    const phpCliBinary = checkPhpCliBinary(config);
+    // The layer and scripts/build.mjs put cgi-spawner next to this bundle. It starts php-cgi (and
+    // console commands) so that they die with this process, even one killed with SIGKILL; without
+    // it Node spawns them, and they can outlive a SIGKILLed bootstrap.
+    const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
+    executor = createExecutor(config, phpCgiBinary, spawnerBinary);
     // In FastCGI mode php-cgi boots while the first /next is pending, so a cold start pays for the
     // longer of the two rather than both; a failure then fails that first invocation and the process.
     const ready = executor.start().then(
@@ -68,7 +72,8 @@ async function main(): Promise<void> {
       const failure = await ready;
       if (failure) throw failure;
     }
-    const router = new DocumentRootRouter(config.documentRoot, config.handlerPath);
+    // The event script never answers HTTP, even where the document root holds it.
+    const router = new DocumentRootRouter(config.documentRoot, config.handlerPath, { hiddenScripts: config.eventHandlerPath ? [config.eventHandlerPath] : [] });
     const http = new PhpHttpHandler({
       router,
       executor,
@@ -77,7 +82,23 @@ async function main(): Promise<void> {
       inheritsFunctionEnv: config.phpMode === 'fastcgi',
       deadlineMarginMs: config.deadlineMarginMs,
     });
-    const handleHttp = createInvocationHandler(http, log);
+    const events = config.eventHandlerPath === undefined ? undefined : new PhpEventHandler({
+      executor,
+      scriptPath: config.eventHandlerPath,
+      taskRoot: config.taskRoot,
+      functionEnv: config.functionEnv,
+      inheritsFunctionEnv: config.phpMode === 'fastcgi',
+      deadlineMarginMs: config.deadlineMarginMs,
+    });
+    const consoleRunner = !config.consoleEnabled ? undefined : new PhpConsoleRunner({
+      phpCliBinary,
+      phpCliWanted: config.phpCliBinary,
+      taskRoot: config.taskRoot,
+      env: phpProcessEnvironment(config.functionEnv),
+      deadlineMarginMs: config.deadlineMarginMs,
+      tiedExec: spawnerBinary,
+    });
+    const handleHttp = createInvocationHandler(http, log, { events, console: consoleRunner });
     handle = async (invocation) => {
       const failure = await ready;
       if (failure) throw failure;
@@ -85,7 +106,7 @@ async function main(): Promise<void> {
     };
   } catch (error) {
     const lambdaError = toLambdaError(error);
-    log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
+    log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`, { errorType: lambdaError.errorType });
     await client.postInitError(lambdaError).catch(() => {});
     process.exit(1);
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { LineSplitter } from '../cgi/stderr-lines.ts';
 
 /**
  * One running bootstrap: the process Lambda starts in a fresh sandbox. Stopping it stops everything
@@ -83,9 +83,14 @@ export class BootstrapProcess {
     running.add(this);
     const streamsDone = [this.#child.stdout, this.#child.stderr].map((stream) => {
       if (!stream) return Promise.resolve();
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      lines.on('line', options.onLine);
-      return new Promise<void>((resolve) => lines.once('close', resolve));
+      // Split on LF only, as Lambda does: a CR inside a line (how a runtime keeps a multi-line
+      // record in one CloudWatch event) is part of it. readline would also split on CR.
+      const lines = new LineSplitter(options.onLine);
+      stream.on('data', (chunk: Buffer) => lines.push(chunk));
+      return new Promise<void>((resolve) => stream.once('close', () => {
+        lines.flush();
+        resolve();
+      }));
     });
     this.exited = new Promise<BootstrapExit>((resolve) => {
       this.#child.once('error', (error) => {

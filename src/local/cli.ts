@@ -7,7 +7,7 @@ import { phpCgiBinaryFrom } from '../config.ts';
 import { serveContainer } from './container/container-function.ts';
 import { HttpGateway } from './http-gateway.ts';
 import { EVENT_KINDS, isEventKind } from './http-to-event.ts';
-import { InvokeEndpoint } from './invoke-endpoint.ts';
+import { INVOKE_PATH, InvokeEndpoint } from './invoke-endpoint.ts';
 import { describePhpInUse, layerIniPath, phpInUse, prepareLocalPhpIni, resolveOnPath, type LocalPhpIni } from './layer-php-ini.ts';
 import { LocalLambda, type LocalLambdaOptions } from './local-lambda.ts';
 
@@ -19,17 +19,25 @@ import { LocalLambda, type LocalLambdaOptions } from './local-lambda.ts';
 const USAGE = `Usage:
   lambda-php serve [app dir] [--port 8000] [--host 127.0.0.1] [--handler index.php]
                    [--event ${EVENT_KINDS.join('|')}] [--mode cgi|fastcgi] [--timeout 30]
-                   [--memory 1024] [--env NAME=VALUE]... [--bootstrap file] [--container]
+                   [--memory 1024] [--env NAME=VALUE]... [--event-handler worker.php]
+                   [--bootstrap file] [--container]
       Serve the app over HTTP; each request goes through the function as an event of the chosen kind.
-      Without an app dir, serves examples/hello.
+      A POST to ${INVOKE_PATH} is an event as it is (an SQS batch, a console
+      command), as with rie. Without an app dir, serves examples/hello.
       --container runs the function in a Lambda-like Docker container instead: the PHP layer
       (build/layers, built when missing or stale) at /opt, the app at /var/task, both read-only,
       only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm.
 
   lambda-php invoke --event file.json|- [app dir] [--handler index.php] [--mode cgi|fastcgi]
-                    [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--bootstrap file]
+                    [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--event-handler worker.php]
+                    [--bootstrap file]
       Run one event (a file, or - for stdin) and print the function's response JSON. Exits 1 on a
-      function error, after printing the error JSON.
+      function error, after printing the error JSON. examples/events has one for each source, and
+      console commands: {"console": "bin/console migrate"}.
+
+  --event-handler sets PHP_EVENT_HANDLER, the script for events that are not HTTP (SQS, S3,
+  schedules, direct invocations); by default the app's worker.php, when it has one.
+  --env AWS_LAMBDA_LOG_FORMAT=JSON gives the function's logs (and Lambda's own lines) as JSON.
 
   lambda-php rie [--port 8080] [--host 0.0.0.0 in a container, else 127.0.0.1] [--handler index.php]
                  [--task-root dir] [--timeout 300] [--memory 3008] -- bootstrap [args...]
@@ -56,6 +64,7 @@ class CliError extends Error {
 
 const FUNCTION_OPTIONS = {
   handler: { type: 'string' },
+  'event-handler': { type: 'string' },
   mode: { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
@@ -128,7 +137,9 @@ async function serve(args: string[]): Promise<number> {
     if (!values.bootstrap) for (const line of await phpDescription(ini)) process.stdout.write(`${line}\n`);
     lambda = LocalLambda.start({ ...ini.options, region, log: (line) => process.stdout.write(`${line}\n`) });
     fn = await lambda;
-    process.stdout.write(`Serving ${appDir} (handler ${fn.options.handler}, ${eventKind} events) on ${gateway.url}\n`);
+    const eventHandler = fn.options.env.PHP_EVENT_HANDLER;
+    process.stdout.write(`Serving ${appDir} (handler ${fn.options.handler}, ${eventKind} events${eventHandler ? `, event script ${eventHandler}` : ''}) on ${gateway.url}\n`);
+    process.stdout.write(`Other events (SQS, schedules, {"console": ...}): curl -d @examples/events/sqs.json ${gateway.url}${INVOKE_PATH}\n`);
     await untilSignal();
   } finally {
     await gateway.close();
@@ -221,7 +232,7 @@ async function rie(args: string[]): Promise<number> {
   return 0;
 }
 
-type FunctionFlags = { handler?: string; mode?: string; timeout?: string; memory?: string; env?: string[]; bootstrap?: string };
+type FunctionFlags = { handler?: string; 'event-handler'?: string; mode?: string; timeout?: string; memory?: string; env?: string[]; bootstrap?: string };
 
 function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambdaOptions, 'log'> {
   const env = Object.fromEntries((values.env ?? []).map(parseAssignment));
@@ -229,6 +240,8 @@ function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambd
     if (values.mode !== 'cgi' && values.mode !== 'fastcgi') throw new UsageError(`--mode must be cgi or fastcgi, not '${values.mode}'`);
     env.PHP_CGI_MODE = values.mode;
   }
+  const eventHandler = values['event-handler'] ?? env.PHP_EVENT_HANDLER ?? defaultEventHandler(appDir);
+  if (eventHandler !== undefined) env.PHP_EVENT_HANDLER = eventHandler;
   return {
     command: values.bootstrap ? [path.resolve(values.bootstrap)] : [process.execPath, bundledBootstrap()],
     taskRoot: appDir,
@@ -244,6 +257,11 @@ function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambd
 function defaultHandler(appDir: string): string {
   if (!existsSync(path.join(appDir, 'index.php')) && existsSync(path.join(appDir, 'public', 'index.php'))) return 'public/index.php';
   return 'index.php';
+}
+
+/** Locally, an app's `worker.php` is its event script unless told otherwise (on Lambda, set PHP_EVENT_HANDLER). */
+function defaultEventHandler(appDir: string): string | undefined {
+  return existsSync(path.join(appDir, 'worker.php')) ? 'worker.php' : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { BootstrapExit, BootstrapProcess } from './bootstrap-process.ts';
 import { errorDocument, exitReason, isJson, parseErrorDocument, type FunctionError } from './function-error.ts';
-import { initReportLine, timeoutSeconds } from './lambda-log-lines.ts';
+import { timeoutSeconds, type PlatformLog } from './lambda-log-lines.ts';
 import type { InitFailure, RuntimeApiEmulator } from './runtime-api-emulator.ts';
 
 /**
@@ -40,11 +40,12 @@ export interface InitWatch {
   emulator: RuntimeApiEmulator;
   bootstrap: BootstrapProcess;
   limitMs: number;
-  log: (line: string) => void;
+  /** Where INIT_REPORT goes when init fails. */
+  platform: Pick<PlatformLog, 'initReport'>;
 }
 
 /** Resolves when the bootstrap first asks for an event, or once its init has failed and it has been stopped. */
-export function watchInit({ emulator, bootstrap, limitMs, log }: InitWatch): Promise<InitOutcome> {
+export function watchInit({ emulator, bootstrap, limitMs, platform }: InitWatch): Promise<InitOutcome> {
   return new Promise<InitOutcome>((resolve) => {
     let settled = false;
     const finish = (ending: InitEnding): void => {
@@ -61,7 +62,7 @@ export function watchInit({ emulator, bootstrap, limitMs, log }: InitWatch): Pro
         return resolve({ ...ending, durationMs });
       }
       bootstrap.recordMemory();
-      log(initReportLine(durationMs, ending.errorType));
+      platform.initReport(durationMs, ending.errorType);
       void bootstrap.kill().then(() => resolve({ ...ending, durationMs, maxMemoryUsedMb: bootstrap.recordedMemoryMb }));
     };
     const onReady = (): void => finish({ ok: true });

@@ -6,6 +6,7 @@ import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
 import type { DocumentRootRouter } from '../router/document-root-router.ts';
 import type { Invocation } from '../runtime-api/invocation.ts';
 import { statusText } from '../http/status-text.ts';
+import { PhpLogRecords } from './php-log-records.ts';
 import { refusalFor } from './request-refusal.ts';
 import { serveStaticFile } from './static-file.ts';
 
@@ -20,7 +21,7 @@ export interface PhpHttpHandlerOptions {
   deadlineMarginMs: number;
 }
 
-export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN', message: string) => void;
+export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN' | 'INFO', message: string) => void;
 
 /**
  * Answers one HTTP request from the document root: a static file directly, a script through PHP.
@@ -48,10 +49,14 @@ export class PhpHttpHandler {
       return errorResponse(statusCode, statusText(statusCode)!);
     }
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
+    // An uncaught exception's stack trace is one record, not a line each.
+    const records = new PhpLogRecords((record) => log('PHP', record));
     try {
-      const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
+      const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => records.push(line) });
+      records.flush();
       return parseCgiResponse(output, (message) => log('WARN', `${route.scriptName}: ${message}`));
     } catch (error) {
+      records.flush();
       if (error instanceof PhpTimeoutError) {
         log('ERROR', `PHP did not answer ${route.scriptName} before the invocation's deadline (less ${this.options.deadlineMarginMs} ms): it was stopped and the caller got 504`);
         return errorResponse(504, 'Gateway Timeout');

@@ -53,8 +53,33 @@ describe('examples/events', () => {
     'rest-api.json': 'api-gateway-v1',
   };
 
-  it('has one ready event per source, each answered by the hello app through lambda-php invoke', async () => {
-    expect(readdirSync(path.join(ROOT, 'examples', 'events')).sort()).toEqual(Object.keys(SOURCES));
+  /** The ready events that are not HTTP, for examples/worker: what each gets from it. */
+  const WORKER_EVENTS: Record<string, RegExp> = {
+    'console-migrate.json': /^\{"exitCode":0,"output":"(Created|Nothing to migrate: )/,
+    'sqs.json': /^\{"batchItemFailures":\[\{"itemIdentifier":"0f6c8b5e-1a2b-4c3d-8e9f-0a1b2c3d4e02"\}\]\}$/,
+    'scheduled.json': /^\{"job":"daily-report","scheduledAt":"2026-03-05T06:00:00Z","orders":2,/,
+    'direct.json': /^\{"orderId":1001,"item":"Green tea","quantity":2,/,
+    'console.json': /^\{"exitCode":0,"output":"#1001  2x Green tea/,
+    // The worker takes no other source: the error names it.
+    'eventbridge.json': /^\{"errorType":"UnhandledEventSource","errorMessage":"worker\.php takes .* not \\"Order Shipped\\" events"/,
+    's3.json': /"errorType":"UnhandledEventSource".*not aws:s3 events/,
+    'sns.json': /not aws:sns events/,
+    'dynamodb.json': /not aws:dynamodb events/,
+    'kinesis.json': /not aws:kinesis events/,
+  };
+
+  it('has a ready event for every other source, each answered by examples/worker through lambda-php invoke (its worker.php found by itself)', async () => {
+    const orders = path.join(tempDir('worker-orders-'), 'orders.json');
+    for (const [file, expected] of Object.entries(WORKER_EVENTS)) {
+      const eventFile = path.join('examples', 'events', file);
+      const { code, stdout, stderr } = await run(LAUNCHER, ['invoke', '--event', eventFile, '--env', `ORDERS_FILE=${orders}`, 'examples/worker']);
+      expect(stdout.trimEnd(), `${file}: ${stderr}`).toMatch(expected);
+      expect(code, file).toBe(stdout.startsWith('{"errorType"') ? 1 : 0);
+    }
+  });
+
+  it('has one ready event per source, each HTTP one answered by the hello app through lambda-php invoke', async () => {
+    expect(readdirSync(path.join(ROOT, 'examples', 'events')).sort()).toEqual([...Object.keys(SOURCES), ...Object.keys(WORKER_EVENTS)].sort());
     for (const [file, source] of Object.entries(SOURCES)) {
       const eventFile = path.join('examples', 'events', file);
       const event = JSON.parse(readFileSync(eventFile, 'utf8'));

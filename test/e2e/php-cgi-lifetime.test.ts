@@ -1,7 +1,7 @@
 /**
  * php-cgi never outlives its bootstrap, even one killed with SIGKILL (which runs no cleanup): the
  * kernel kills it (PR_SET_PDEATHSIG, set through cgi-spawner), in both PHP modes, and cgi-spawner
- * itself too. And the socket a killed FastCGI php-cgi leaves in /tmp is removed when the next
+ * itself too, and the PHP CLI of a console command. And the socket a killed FastCGI php-cgi leaves in /tmp is removed when the next
  * bootstrap starts. The bootstrap runs here under the bare Runtime API emulator, without LocalLambda,
  * whose own cleanup of a dead bootstrap's processes would hide what the kernel does.
  */
@@ -96,6 +96,19 @@ describe('php-cgi never outlives its bootstrap', () => {
     const family = await sleepingRequest(sandbox);
     expect(family.map((child) => child.comm).sort()).toEqual(['cgi-spawner', 'php-cgi']);
     expect(await killBootstrap(sandbox.bootstrap, family)).toEqual([]);
+  });
+
+  it("a console command's PHP CLI dies with a bootstrap killed by SIGKILL, as php-cgi does", async () => {
+    const sandbox = await startBootstrap('fastcgi');
+    sandbox.emulator.enqueue({ payload: Buffer.from(JSON.stringify({ console: ['bin/probe-console', '--sleep=30'] })), deadlineMs: Date.now() + 60_000, traceId: 'Root=1-00000000-000000000000000000000000' });
+    const family = await pollUntil(() => {
+      const found = descendants(sandbox.bootstrap.pid!);
+      return found.some((child) => child.comm === 'php' && child.state !== 'Z') ? found : undefined;
+    }, 10_000);
+    expect(family, 'the PHP CLI never started').toBeDefined();
+    watched.push(...family!);
+    expect(family!.map((child) => child.comm).sort()).toEqual(['php', 'php-cgi']);
+    expect(await killBootstrap(sandbox.bootstrap, family!)).toEqual([]);
   });
 
   it('the socket a killed FastCGI php-cgi left in /tmp is removed when the next bootstrap starts; a live one stays', async () => {

@@ -76,7 +76,8 @@ describe('UnsupportedEventError', () => {
     expect(error.name).toBe('UnsupportedEventError');
     expect(error.errorType).toBe('Runtime.UnsupportedEvent');
     expect(error.message).toBe(
-      'Unsupported event: the event is an empty JSON object; this runtime answers HTTP events only: API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups',
+      'Unsupported event: the event is an empty JSON object; this runtime answers HTTP events (API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups); ' +
+        'set PHP_EVENT_HANDLER to a PHP script to handle other events',
     );
   });
 
