@@ -1,6 +1,7 @@
 /**
  * The other ways the container runs: the nodejs layer variant (node at /var/lang/bin/node, started
- * through AWS_LAMBDA_EXEC_WRAPPER, as on the managed nodejs runtimes), a bridge network with a
+ * through AWS_LAMBDA_EXEC_WRAPPER, as on the managed nodejs runtimes; the stand-in for /var/lang is
+ * the provided layer's node/ folder), a bridge network with a
  * published port instead of the host network, and `lambda-php serve --container` end to end.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/container/invoke-client.ts';
-import { CONTAINER_APP, LAYER_TIMEOUT_MS, NODE_BINARY, prepareLayer, startLambdaContainer, type LambdaContainer } from '../support/lambda-container.ts';
+import { CONTAINER_APP, LAYER_TIMEOUT_MS, prepareLayer, startLambdaContainer, type LambdaContainer } from '../support/lambda-container.ts';
 import { eventFor } from '../support/sample-events.ts';
 
 const execFileAsync = promisify(execFile);
@@ -17,7 +18,7 @@ const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
   let fn: LambdaContainer;
   beforeAll(async () => {
-    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', variant: 'nodejs', nodeBinary: NODE_BINARY, mode: 'fastcgi' });
+    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', variant: 'nodejs', mode: 'fastcgi' });
   }, LAYER_TIMEOUT_MS);
   afterAll(async () => {
     await fn?.stop();
@@ -25,6 +26,7 @@ describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
 
   it('serves the app with the runtime started by /opt/lambda-php/exec-wrapper and /var/lang/bin/node', async () => {
     expect(fn.spec.entrypoint).toEqual(expect.arrayContaining(['/var/lang/bin/node', '/opt/lambda-php/exec-wrapper']));
+    expect(fn.spec.env.LD_LIBRARY_PATH).toMatch(/^\/var\/lang\/lib:\/lib64:/);
     const identity = JSON.parse((await fn.http(eventFor('function-url', { path: '/', query: 'check=identity' }))).body.toString());
     expect(identity.env.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/lambda-php/exec-wrapper');
     expect(identity.env.PHPRC).toBe('/opt/php/php.ini');
