@@ -23,14 +23,16 @@
 #                                              reads the system time zone files, not a built-in copy
 #                  php/ssl/ca-certificates.crt Mozilla's CA bundle (Debian's ca-certificates)
 #                  php/build-info.txt          what went in, for humans and layer.ts
-#                  lambda-php/bootstrap.js, php-env.sh, cgi-spawner (patched like php-cgi)
+#                  lambda-php/bootstrap.js, php-env.sh, cgi-spawner (patched like php-cgi),
+#                  sendmail-unavailable (php.ini's sendmail_path: Lambda has no sendmail)
 #   addon-<name>/  an add-on layer (extensions.txt): its extensions, their ini files and the
 #                  libraries they need that core/ does not have
 #   node/        the provided variant's Node: node/bin/node (stripped, RUNPATH /opt/node/lib) and
 #                node/lib/ with the C++ runtime it needs (libstdc++, libgcc_s) from Debian bullseye,
 #                old enough for Lambda's glibc: Node itself runs on the SYSTEM glibc
-#   <tree>.manifest   one line per file: "<path under /opt><TAB><origin>", origin deb:<package>
-#                (a file of that Debian package), node, or lambda-php (this repository):
+#   <tree>.manifest   one line per file: "<path under /opt><TAB><origin>", origin
+#                deb:<release>:<package> (a file of that Debian package: trixie, or bullseye for
+#                Node's C++ runtime), node, or lambda-php (this repository):
 #                write-sbom.mjs turns it into the SBOM
 #   <tree>.patches    "<path><TAB><what>" for each file changed beyond its search paths (php-cgi's
 #                time zone folder, libc.so.6's gconv folder), listed in the SBOM too
@@ -51,6 +53,8 @@ trees=${1:?usage: assemble-layer.sh <trees-dir>}
 here=$(cd "$(dirname "$0")" && pwd)
 OPT=/opt
 PHP_LIB=$OPT/php/lib
+# The Debian release of the packages being added (manifest origins): PHP's are trixie's.
+RELEASE=trixie
 case "$LAYER_ARCH" in
   x86_64) LOADER=ld-linux-x86-64.so.2 STRIP=strip ;;
   arm64) LOADER=ld-linux-aarch64.so.1 STRIP=$([ "$(uname -m)" = aarch64 ] && echo strip || echo aarch64-linux-gnu-strip) ;;
@@ -117,7 +121,7 @@ copy_libraries() {
     read -r pkg path <<<"${LIB_INDEX[$soname]}"
     mode=0644
     [ "$soname" = "$LOADER" ] && mode=0755
-    add "$tree" "php/lib/$soname" "deb:$pkg" "$path" "$mode"
+    add "$tree" "php/lib/$soname" "deb:$RELEASE:$pkg" "$path" "$mode"
   done
 }
 
@@ -163,12 +167,12 @@ extension_file() {
 add_extension() {
   local tree=$1 file=$2 pkg=$3 load=$4 so ini priority
   so=$(extension_file "$file" "$pkg")
-  add "$tree" "php/extensions/$file.so" "deb:$pkg" "$so"
+  add "$tree" "php/extensions/$file.so" "deb:$RELEASE:$pkg" "$so"
   [ "$load" = on ] || return 0
   ini=$(ls "$DEBS/$pkg"/usr/share/"$pkg"/*/"$file.ini" 2>/dev/null | head -n 1)
   [ -n "$ini" ] || die "$pkg has no $file.ini"
   priority=$(sed -n 's/^; *priority=\([0-9]*\).*/\1/p' "$ini")
-  add "$tree" "php/conf.d/${priority:-20}-$file.ini" "deb:$pkg" "$ini"
+  add "$tree" "php/conf.d/${priority:-20}-$file.ini" "deb:$RELEASE:$pkg" "$ini"
 }
 
 # --- core -----------------------------------------------------------------------------------------
@@ -178,7 +182,7 @@ assemble_core() {
   [ -f "$php_cgi" ] || die "php8.4-cgi has no usr/lib/cgi-bin/php8.4"
   : >"$trees/core.manifest"
   : >"$trees/core.patches"
-  add core bin/php-cgi deb:php8.4-cgi "$php_cgi" 0755
+  add core bin/php-cgi "deb:$RELEASE:php8.4-cgi" "$php_cgi" 0755
   # Debian's PHP reads time zones from the system's /usr/share/zoneinfo (its use_embedded_timezonedb
   # patch; the built-in copy is gone), compiled in as three strings ("<dir>/zone.tab", "<dir>/%s",
   # "<dir>/%s/%s"). Lambda's base has no zoneinfo, and without one PHP crashes on date(). Point
@@ -200,6 +204,7 @@ assemble_core() {
   add core lambda-php/cgi-spawner lambda-php "$SPAWNER" 0755
   add core lambda-php/bootstrap.js lambda-php "$BOOTSTRAP_JS"
   add core lambda-php/php-env.sh lambda-php "$here/php-env.sh"
+  add core lambda-php/sendmail-unavailable lambda-php "$here/sendmail-unavailable" 0755
 
   local roots=("$trees/core/bin/php-cgi" "$trees/core/lambda-php/cgi-spawner" "$trees"/core/php/extensions/*.so)
   # shellcheck disable=SC2046
@@ -227,7 +232,7 @@ add_gconv_modules() {
   keep="$keep $GCONV_EXTRA"
   for module in $keep; do
     [ -f "$src/$module.so" ] || die "glibc has no gconv module $module.so"
-    add core "php/lib/gconv/$module.so" deb:libc6 "$src/$module.so"
+    add core "php/lib/gconv/$module.so" "deb:$RELEASE:libc6" "$src/$module.so"
   done
   # The configuration: glibc's main file, and the lines of the extra one that name a kept module
   # (module lines by file, alias lines by the name they point to).
@@ -241,7 +246,7 @@ add_gconv_modules() {
       END { for (n in alias) if (target[n] in names) print alias[n] }
     ' "$src/gconv-modules.d/gconv-modules-extra.conf" | LC_ALL=C sort
   } >"$trees/core/php/lib/gconv/gconv-modules"
-  printf '%s\t%s\n' "$OPT/php/lib/gconv/gconv-modules" deb:libc6 >>"$trees/core.manifest"
+  printf '%s\t%s\n' "$OPT/php/lib/gconv/gconv-modules" "deb:$RELEASE:libc6" >>"$trees/core.manifest"
   point_libc_at_gconv_modules
 }
 
@@ -279,9 +284,9 @@ add_zoneinfo() {
         case "$(readlink "$src/$rel")" in /*) die "$pkg: $rel is an absolute symlink" ;; esac
         mkdir -p "$trees/core/php/zoneinfo/$(dirname "$rel")"
         cp -P "$src/$rel" "$trees/core/php/zoneinfo/$rel"
-        printf '%s\t%s\n' "$OPT/php/zoneinfo/$rel" "deb:$pkg" >>"$trees/core.manifest"
+        printf '%s\t%s\n' "$OPT/php/zoneinfo/$rel" "deb:$RELEASE:$pkg" >>"$trees/core.manifest"
       elif [ -f "$src/$rel" ]; then
-        add core "php/zoneinfo/$rel" "deb:$pkg" "$src/$rel"
+        add core "php/zoneinfo/$rel" "deb:$RELEASE:$pkg" "$src/$rel"
       fi
     done < <(cd "$src" && find . -mindepth 1 \( -type f -o -type l \) | LC_ALL=C sort)
   done
@@ -295,7 +300,7 @@ add_ca_bundle() {
   mkdir -p "$trees/core/php/ssl"
   find "$src" -name '*.crt' | LC_ALL=C sort | xargs cat >"$trees/core/php/ssl/ca-certificates.crt"
   [ "$(grep -c 'BEGIN CERTIFICATE' "$trees/core/php/ssl/ca-certificates.crt")" -gt 50 ] || die "the CA bundle is too small"
-  printf '%s\t%s\n' "$OPT/php/ssl/ca-certificates.crt" deb:ca-certificates >>"$trees/core.manifest"
+  printf '%s\t%s\n' "$OPT/php/ssl/ca-certificates.crt" "deb:$RELEASE:ca-certificates" >>"$trees/core.manifest"
 }
 
 # --- add-ons --------------------------------------------------------------------------------------
@@ -320,11 +325,12 @@ assemble_node() {
   # Node keeps the system glibc: its C++ runtime comes from bullseye (built for glibc 2.31), found
   # through RUNPATH, i.e. after LD_LIBRARY_PATH: a base image's own libstdc++ is preferred.
   LIB_INDEX=()
+  RELEASE=bullseye
   index_libraries "$NODE_DEBS"
   for soname in $(closure "$trees/node/node/bin/node"); do
     read -r pkg path <<<"${LIB_INDEX[$soname]}"
     [ "$pkg" = libc6 ] && continue
-    add node "node/lib/$soname" "deb:$pkg" "$path"
+    add node "node/lib/$soname" "deb:$RELEASE:$pkg" "$path"
   done
   patchelf --set-rpath "$OPT/node/lib" "$trees/node/node/bin/node"
 }

@@ -4,7 +4,7 @@
 # glibc-only base).
 #
 #   check-layer.sh <trees-dir>      trees as assemble-layer.sh writes them (core/, addon-*/, node/,
-#                                   <tree>.manifest naming glibc's own files "deb:libc6")
+#                                   <tree>.manifest naming glibc's own files "deb:<release>:libc6")
 #
 # PHP's trees (core/, addon-*/) run on the layer's own glibc:
 #   - an executable (an ELF file with an interpreter, but glibc's own) has the interpreter
@@ -55,7 +55,7 @@ check_php_tree() {
     checked=$((checked + 1))
     rel=${elf#"$trees"/}
     is_glibc=""
-    grep -qxF "/opt/${elf#"$trees/$tree"/}	deb:libc6" "$trees/$tree.manifest" 2>/dev/null && is_glibc=1
+    grep -qx "/opt/${elf#"$trees/$tree"/}	deb:[a-z]*:libc6" "$trees/$tree.manifest" 2>/dev/null && is_glibc=1
     rpath=$(dynamic_entry "$elf" RPATH)
     runpath=$(dynamic_entry "$elf" RUNPATH)
     [ -z "$runpath" ] || fail "$rel has DT_RUNPATH $runpath: searched after LD_LIBRARY_PATH, it would load the base's libraries"

@@ -18,6 +18,7 @@
 #   lambda-php/bootstrap.js        the runtime (dist/bootstrap.js: one esbuild bundle)
 #   lambda-php/php-env.sh          PHPRC, PHP_INI_SCAN_DIR, GCONV_PATH, SSL_CERT_FILE; sourced by both
 #   lambda-php/cgi-spawner         starts php-cgi in PHP_CGI_MODE=cgi (src/cgi/spawner/cgi-spawner.c)
+#   lambda-php/sendmail-unavailable  php.ini's sendmail_path: mail() fails at once, with a log line
 #   lambda-php/exec-wrapper        nodejs only
 #   bin/php-cgi                    the bootstrap's default PHP_CGI_BINARY; /opt/bin is on PATH
 #   php/                           php.ini, conf.d/, extensions/, lib/ (glibc and every library

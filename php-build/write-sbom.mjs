@@ -5,7 +5,7 @@
 //     --node-version <x.y.z> --debs <suite>=<dir> [--debs <suite>=<dir>...] --out <file.cdx.json>
 //
 // The manifest (assemble-layer.sh) has one line per file of the zip: "<path under /opt>\t<origin>",
-// origin being deb:<package> (a file of that Debian package), node, or lambda-php (this
+// origin being deb:<release>:<package> (a file of that Debian package), node, or lambda-php (this
 // repository). Every Debian package with a file in the zip becomes a component (name, version,
 // source package, architecture, a purl, and the files as evidence), as do Node (provided variant)
 // and the runtime itself. The patches file ("<path>\t<what>") names the files changed beyond their
@@ -48,14 +48,19 @@ function readControl(file) {
   return fields;
 }
 
-function findControl(pkg) {
-  for (const entry of values.debs ?? []) {
-    const [suite, dir] = entry.split(/=(.*)/s);
-    if (!suite || !dir || !DEBIAN_RELEASES[suite]) throw new Error(`write-sbom: --debs takes <suite>=<dir> with a suite of ${Object.keys(DEBIAN_RELEASES).join(', ')}, not ${entry}`);
-    const file = path.join(dir, `${pkg}.control`);
-    if (existsSync(file)) return { fields: readControl(file), suite };
-  }
-  throw new Error(`write-sbom: no control data for Debian package ${pkg} in ${values.debs?.join(', ')}`);
+const debDirs = new Map();
+for (const entry of values.debs ?? []) {
+  const [suite, dir] = entry.split(/=(.*)/s);
+  if (!suite || !dir || !DEBIAN_RELEASES[suite]) throw new Error(`write-sbom: --debs takes <suite>=<dir> with a suite of ${Object.keys(DEBIAN_RELEASES).join(', ')}, not ${entry}`);
+  debDirs.set(suite, dir);
+}
+
+function findControl(suite, pkg) {
+  const dir = debDirs.get(suite);
+  if (!dir) throw new Error(`write-sbom: no --debs ${suite}=<dir> for ${pkg}`);
+  const file = path.join(dir, `${pkg}.control`);
+  if (!existsSync(file)) throw new Error(`write-sbom: no control data for Debian package ${pkg} in ${file}`);
+  return readControl(file);
 }
 
 const files = new Map();
@@ -80,7 +85,8 @@ const components = [];
 for (const [origin, paths] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
   const occurrences = paths.sort().map((location) => ({ location }));
   if (origin.startsWith('deb:')) {
-    const { fields, suite } = findControl(origin.slice(4));
+    const [, suite, pkg] = origin.split(':');
+    const fields = findControl(suite, pkg);
     const name = fields.Package;
     const version = fields.Version;
     // "Source: glibc" or "Source: glibc (2.41-12)" when the source version differs.

@@ -6,7 +6,8 @@
 #   2. mounts binfmt_misc when it is not mounted (the kernel supports it; nothing mounts it here);
 #   3. registers qemu-aarch64-static for aarch64 ELF files with the F flag: the kernel opens the
 #      interpreter once, at registration, so it also works inside containers, whose root file
-#      system has no qemu binary.
+#      system has no qemu binary; and the P flag: the program keeps its own argv[0], which
+#      multi-call binaries such as busybox need to know which tool they are.
 # Must run as root.
 set -euo pipefail
 
@@ -28,9 +29,9 @@ fi
 
 entry="$BINFMT/qemu-aarch64"
 if [ -e "$entry" ]; then
-  # An existing registration (Debian's binfmt-support, systemd-binfmt) may lack F or point
-  # elsewhere: only one with F and a present interpreter works inside containers.
-  if grep -q '^enabled' "$entry" && grep -q '^flags:.*F' "$entry" && [ -x "$(sed -n 's/^interpreter //p' "$entry")" ]; then
+  # An existing registration (Debian's binfmt-support, systemd-binfmt) may lack F or P, or point
+  # elsewhere: only one with both and a present interpreter works for busybox inside containers.
+  if grep -q '^enabled' "$entry" && grep -q '^flags:.*P.*F\|^flags:.*F.*P' "$entry" && [ -x "$(sed -n 's/^interpreter //p' "$entry")" ]; then
     exit 0
   fi
   echo -1 >"$entry"
@@ -39,5 +40,5 @@ fi
 # qemu-aarch64 entry has them.
 magic='\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'
 mask='\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
-printf ':qemu-aarch64:M::%s:%s:%s:OCF' "$magic" "$mask" "$QEMU" >"$BINFMT/register"
-echo "ensure-qemu: registered $QEMU for aarch64 binaries (binfmt_misc, flags OCF)" >&2
+printf ':qemu-aarch64:M::%s:%s:%s:POCF' "$magic" "$mask" "$QEMU" >"$BINFMT/register"
+echo "ensure-qemu: registered $QEMU for aarch64 binaries (binfmt_misc, flags POCF)" >&2

@@ -18,8 +18,8 @@
 #     /etc                       passwd, group, nsswitch.conf, ld.so.conf (/usr/lib64), os-release
 #   Nothing else: no libgcc_s, no libstdc++, no zoneinfo, no CA certificates, no OpenSSL, no bash.
 #
-# Made from .deb files fetched with this machine's apt (scripts/layer/debian-apt.sh) and imported
-# with `docker import`. Cached: does nothing when the image exists and was made by this very script
+# Made from .deb files fetched with this machine's apt (scripts/layer/debian-apt.sh), added to an
+# empty image. Cached: does nothing when the image exists and was made by this very script
 # (its sha256 is the image's label lambda-php.base-script); --force rebuilds anyway.
 # Usage: scripts/docker/make-base-image.sh [--arch x86_64|arm64] [--force]
 # arm64 on an x86_64 machine needs qemu user emulation (ensure-qemu.sh, run here).
@@ -57,7 +57,9 @@ if [ "$arch" = arm64 ] && [ "$host" != aarch64 ]; then "$here/ensure-qemu.sh"; f
 work=$(mktemp -d /tmp/lambda-php-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "make-base-image: $IMAGE from Debian bullseye's libc6, libc-bin and busybox-static ($debian_arch)" >&2
-apt_root bullseye "$debian_arch"
+# Bullseye's last point release (a stand-in needs no security updates, and the security archive
+# lacks arm64 files on some mirrors).
+apt_root bullseye "$debian_arch" bullseye
 apt_fetch "$work/debs" libc6 libc-bin busybox-static
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/pkg"; done
 
@@ -122,9 +124,18 @@ EOF
 # directories by default, Amazon Linux's in /usr/lib64; the cache tells it /usr/lib64.
 "$root/usr/sbin/ldconfig" -r "$root"
 
-tar -C "$root" -c . | docker import --platform "linux/$debian_arch" \
-  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' \
-  --change 'CMD ["/bin/sh"]' \
-  --change "LABEL lambda-php.base-script=$script_digest" \
-  - "$IMAGE" >/dev/null
+# An image FROM scratch with the root file system added, built by BuildKit for the target platform
+# (docker import cannot record another architecture, and docker run --platform checks it). No
+# image is pulled: scratch is no image.
+tar -C "$root" -cf "$work/rootfs.tar" .
+cat >"$work/Dockerfile" <<EOF
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+LABEL lambda-php.base-script=$script_digest
+CMD ["/bin/sh"]
+EOF
+docker_client=docker
+docker buildx version >/dev/null 2>&1 || docker_client=/usr/bin/docker
+DOCKER_BUILDKIT=1 "$docker_client" build --quiet --platform "linux/$debian_arch" -t "$IMAGE" "$work" >/dev/null
 echo "make-base-image: built $IMAGE" >&2

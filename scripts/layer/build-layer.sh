@@ -93,14 +93,16 @@ ensure_host_tools() {
 }
 
 # --- packages --------------------------------------------------------------------------------------
-# resolve_and_unpack <suite> <debian-arch> <dest> <package>...: the packages and their whole
-# dependency tree in <suite>, each unpacked into <dest>/<name>/ with its control fields in
+# resolve_and_unpack <release> <suites> <debian-arch> <dest> <package>...: the packages and their
+# whole dependency tree in <release> (<suites>: "" for the newest, with updates and security, else
+# a space-separated list), each unpacked into <dest>/<name>/ with its control fields in
 # <dest>/<name>.control; prints "name version" lines. An unpacked package is kept while its version
 # stays the same: a run where nothing changed downloads nothing.
 resolve_and_unpack() {
-  local suite=$1 debian_arch=$2 dest=$3
-  shift 3
-  apt_root "$suite" "$debian_arch"
+  local suite=$1 suites=$2 debian_arch=$3 dest=$4
+  shift 4
+  # shellcheck disable=SC2086
+  apt_root "$suite" "$debian_arch" $suites
   # The whole set with apt's own resolver, as the URIs it would fetch into an empty archive folder
   # (quicker than a simulated install, which also orders the installation): each file name is
   # <name>_<version>_<arch>.deb, an epoch's colon written %3a.
@@ -186,8 +188,10 @@ build_arch() {
   stage_begin "host tools"; ensure_host_tools; stage_end
 
   stage_begin packages
-  layer_set=$(resolve_and_unpack trixie "$debian_arch" "$LAYER_CACHE/debs-$arch" $LAYER_PACKAGES)
-  node_lib_set=$(resolve_and_unpack bullseye "$debian_arch" "$LAYER_CACHE/node-debs-$arch" $NODE_LIB_PACKAGES)
+  layer_set=$(resolve_and_unpack trixie "" "$debian_arch" "$LAYER_CACHE/debs-$arch" $LAYER_PACKAGES)
+  # Bullseye's point release: its C++ runtime has had no update since, and its security archive
+  # lacks arm64 files on some mirrors.
+  node_lib_set=$(resolve_and_unpack bullseye bullseye "$debian_arch" "$LAYER_CACHE/node-debs-$arch" $NODE_LIB_PACKAGES)
   stage_end
 
   stage_begin node; stage_node; stage_end

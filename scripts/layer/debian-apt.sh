@@ -2,8 +2,10 @@
 # Private apt roots: Debian packages of any release and architecture, fetched with this machine's
 # own apt, without touching its package database. Sourced by build-layer.sh and make-base-image.sh.
 #
-#   apt_root <suite> <debian-arch>     prepares <cache>/apt/<suite>-<arch> (sources for <suite>,
-#                                      <suite>-updates and <suite>-security) and runs apt-get update
+#   apt_root <release> <debian-arch> [<suite>...]
+#                                      prepares <cache>/apt/<release>-<arch> and runs apt-get update;
+#                                      suites default to <release>, <release>-updates and
+#                                      <release>-security (the newest packages)
 #   private_apt_get <args>...          apt-get in the last prepared root
 #   apt_fetch <dir> <package>...       downloads exactly these packages (no dependencies) into <dir>
 #
@@ -36,17 +38,22 @@ debian_mirrors() {
 }
 
 apt_root() {
-  local suite=$1 arch=$2 root mirrors main security
-  root="$APT_CACHE_ROOT/$suite-$arch"
+  local release=$1 arch=$2 root main security suite
+  shift 2
+  local suites=("$@")
+  ((${#suites[@]})) || suites=("$release" "$release-updates" "$release-security")
+  root="$APT_CACHE_ROOT/$release-$arch"
   read -r main security < <(debian_mirrors)
   [ -f "$APT_KEYRING" ] || { echo "apt: $APT_KEYRING is missing: apt-get install debian-archive-keyring" >&2; return 1; }
   mkdir -p "$root/etc/apt/apt.conf.d" "$root/etc/apt/preferences.d" "$root/etc/apt/sources.list.d" \
     "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives/partial" "$root/var/lib/dpkg"
   [ -f "$root/var/lib/dpkg/status" ] || : >"$root/var/lib/dpkg/status"
-  printf 'deb [signed-by=%s] %s %s main\n' \
-    "$APT_KEYRING" "$main" "$suite" \
-    "$APT_KEYRING" "$main" "$suite-updates" \
-    "$APT_KEYRING" "$security" "$suite-security" >"$root/etc/apt/sources.list"
+  for suite in "${suites[@]}"; do
+    case "$suite" in
+      *-security) printf 'deb [signed-by=%s] %s %s main\n' "$APT_KEYRING" "$security" "$suite" ;;
+      *) printf 'deb [signed-by=%s] %s %s main\n' "$APT_KEYRING" "$main" "$suite" ;;
+    esac
+  done >"$root/etc/apt/sources.list"
   cat >"$root/etc/apt/apt.conf" <<CONF
 Dir "$root/";
 Dir::State::status "$root/var/lib/dpkg/status";
@@ -60,7 +67,7 @@ CONF
   APT_CONF="$root/etc/apt/apt.conf"
   local log
   if ! log=$(private_apt_get update 2>&1) || grep -qE '^(E:|W: Failed|Err:)' <<<"$log"; then
-    echo "apt: could not read the package lists of Debian $suite ($arch) from $main and $security:" >&2
+    echo "apt: could not read the package lists of Debian ${suites[*]} ($arch) from $main and $security:" >&2
     grep -E '^(E:|W:|Err:)' <<<"$log" | head -n 5 >&2
     echo "apt: the layer is made of Debian packages: this machine must reach a Debian mirror (set DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR to use another one)" >&2
     return 1

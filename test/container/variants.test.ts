@@ -119,3 +119,28 @@ describe('lambda-php serve --container', () => {
     await expect.poll(async () => (await execFileAsync('docker', ['ps', '-aq', '--filter', `name=${name}`])).stdout.trim(), { timeout: 10_000 }).toBe('');
   });
 });
+
+describe('lambda-php serve --container without a registry', () => {
+  it('says in one line what to do when LAMBDA_BASE_IMAGE is not here and cannot be pulled', async () => {
+    // .invalid never resolves (RFC 6761): the pull fails as it does with no registry reachable.
+    const image = 'registry.invalid/lambda/provided:al2023';
+    const port = await freePort();
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const cli = spawn(process.execPath, [CLI, 'serve', CONTAINER_APP, '--container', '--port', String(port)], {
+        env: { ...process.env, LAMBDA_BASE_IMAGE: image },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      cli.once('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^LAMBDA_BASE_IMAGE=${image.replaceAll('.', '\\.')} is not in the local Docker engine and cannot be pulled \\(no container registry is reachable from here\\): .*unset LAMBDA_BASE_IMAGE to use the local glibc-only base`),
+    );
+    // Docker's own error and a stack trace stay out of it.
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr).not.toMatch(/dial tcp|Error response from daemon/);
+  });
+});

@@ -68,7 +68,8 @@ export async function prepareContainerHost(options: { image: string; variant: La
 async function pullBaseImage(image: string, log: (line: string) => void): Promise<void> {
   log(`Pulling ${image} (LAMBDA_BASE_IMAGE)`);
   try {
-    await runLogged('docker', ['pull', image], { onLine: log });
+    // Docker's progress lines are shown; its error, if any, is summed up below.
+    await runLogged('docker', ['pull', image], { onLine: (line) => /^error/i.test(line) || log(line) });
   } catch (error) {
     const output = String(error);
     const why = /no such host|lookup |dial tcp|i\/o timeout|connection refused|TLS handshake|network is unreachable/i.test(output)
