@@ -19,7 +19,7 @@ const common = {
 await build({ ...common, entryPoints: { bootstrap: 'src/bootstrap.ts', cli: 'src/local/cli.ts' }, outdir: 'dist', outExtension: { '.js': '.js' } });
 
 // cgi-spawner (src/cgi/spawner/cgi-spawner.c) lets PHP_CGI_MODE=cgi start php-cgi without forking
-// the bootstrap. The layer compiles its own against Lambda's glibc (Dockerfile.build); this one is
+// the bootstrap. The layer builds its own for the layer's glibc (scripts/layer/build-layer.sh); this one is
 // for running dist/bootstrap.js here. Without a C compiler CGI mode still works, spawning from Node.
 const spawnerSource = 'src/cgi/spawner/cgi-spawner.c';
 const spawnerBinary = 'dist/cgi-spawner';

@@ -122,10 +122,12 @@ describe.each(PHP_MODES)('the layer on the glibc-only base, PHP_CGI_MODE=%s', (m
     expect(report.intl).toBe('1.234.567,891');
   });
 
-  it('writes and reads back a WebP image with the gd add-on', async () => {
+  it('writes and reads back WebP and AVIF images with the gd add-on', async () => {
     const gd = await check('gd');
     expect(gd.webp_magic).toBe('RIFF/WEBP');
     expect(gd.read_back).toEqual([16, 16]);
+    expect(gd.avif_brand).toBe('ftypavif');
+    expect(gd.avif_read_back).toEqual([16, 16]);
     expect(gd.info).toMatchObject({ 'FreeType Support': true, 'JPEG Support': true, 'PNG Support': true, 'WebP Support': true });
   });
 
