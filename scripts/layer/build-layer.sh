@@ -53,6 +53,11 @@ done
 [ "$arches" = all ] && arches="x86_64 arm64"
 for arch in $arches; do
   case "$arch" in x86_64|arm64) ;; *) echo "build-layer: --arch must be x86_64, arm64 or all, not '$arch'" >&2; exit 2 ;; esac
+  # The other architecture needs Debian's cross compiler and qemu user emulation, set up here for
+  # arm64 on x86_64 (what CI and most machines are), not the other way round.
+  if [ "$host_arch" = arm64 ] && [ "$arch" = x86_64 ]; then
+    echo "build-layer: an arm64 machine builds the arm64 layer only: build the x86_64 one on an x86_64 machine" >&2; exit 2
+  fi
 done
 
 # The Debian packages the layer is made of: php8.4-cgi and the packages of extensions.txt, the time
@@ -188,10 +193,18 @@ build_arch() {
   stage_begin "host tools"; ensure_host_tools; stage_end
 
   stage_begin packages
-  layer_set=$(resolve_and_unpack trixie "" "$debian_arch" "$LAYER_CACHE/debs-$arch" $LAYER_PACKAGES)
-  # Bullseye's point release: its C++ runtime has had no update since, and its security archive
-  # lacks arm64 files on some mirrors.
-  node_lib_set=$(resolve_and_unpack bullseye bullseye "$debian_arch" "$LAYER_CACHE/node-debs-$arch" $NODE_LIB_PACKAGES)
+  # Both releases at once (apt's work is mostly waiting and parsing). Bullseye's point release
+  # only: its C++ runtime has had no update since, and its security archive lacks arm64 files on
+  # some mirrors.
+  local layer_pid node_pid
+  resolve_and_unpack trixie "" "$debian_arch" "$LAYER_CACHE/debs-$arch" $LAYER_PACKAGES >"$work/layer-set.txt" &
+  layer_pid=$!
+  resolve_and_unpack bullseye bullseye "$debian_arch" "$LAYER_CACHE/node-debs-$arch" $NODE_LIB_PACKAGES >"$work/node-set.txt" &
+  node_pid=$!
+  wait "$layer_pid" || exit 1
+  wait "$node_pid" || exit 1
+  layer_set=$(cat "$work/layer-set.txt")
+  node_lib_set=$(cat "$work/node-set.txt")
   stage_end
 
   stage_begin node; stage_node; stage_end
