@@ -78,7 +78,7 @@ stage_end() {
 
 # --- host tools ----------------------------------------------------------------------------------
 ensure_host_tools() {
-  local missing=() tool package
+  local missing=() tool
   for tool in patchelf:patchelf readelf:binutils zip:zip unzip:unzip flock:util-linux dpkg-deb:dpkg; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
   done
@@ -243,8 +243,9 @@ build_arch() {
   bash "$repo/php-build/verify-in-container.sh" --arch "$arch" "$staging"
   stage_end
 
-  # Every check passed: publish this architecture's files, then record what they were made from.
-  rm -f "$inputs_file"
+  # Every check passed: publish this architecture's files (none of a former build's left, so that
+  # an add-on no longer made is not picked up), then record what they were made from.
+  rm -f "$inputs_file" "$out"/layer-*-"$arch".zip "$out"/sbom-*-"$arch".cdx.json "$out"/verify-*-"$arch".txt
   find "$staging" -maxdepth 1 -type f -name "*-$arch.*" -exec cp -p {} "$out"/ \;
   sed -n 's/^file //p' <<<"$inputs" >"$out/source-files-$arch.txt"
   echo "$inputs" >"$inputs_file"
