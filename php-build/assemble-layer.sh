@@ -85,7 +85,8 @@ index_libraries() {
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 
-# closure <elf>...: prints the sonames of the whole DT_NEEDED closure, failing on one no package has.
+# closure <elf>...: prints the sonames of the whole DT_NEEDED closure, failing on one no package
+# has (call it in an assignment: a failure inside $(...) of a command's arguments goes unnoticed).
 closure() {
   local -A seen=()
   local queue=("$@") elf soname path
@@ -207,8 +208,10 @@ assemble_core() {
   add core lambda-php/sendmail-unavailable lambda-php "$here/sendmail-unavailable" 0755
 
   local roots=("$trees/core/bin/php-cgi" "$trees/core/lambda-php/cgi-spawner" "$trees"/core/php/extensions/*.so)
-  # shellcheck disable=SC2046
-  copy_libraries core $(closure "${roots[@]}")
+  local libraries
+  libraries=$(closure "${roots[@]}")   # an assignment, so that a failed closure stops the build
+  # shellcheck disable=SC2086
+  copy_libraries core $libraries
   # The loader is each library's DT_NEEDED only sometimes, but always the executables' interpreter.
   [ -f "$trees/core/php/lib/$LOADER" ] || copy_libraries core "$LOADER"
 
@@ -308,8 +311,9 @@ assemble_addon() {
   local name=$1 tree="addon-$1" file pkg soname
   : >"$trees/$tree.manifest"
   while read -r file pkg; do add_extension "$tree" "$file" "$pkg" on; done < <(extension_rows "$name")
-  local have=() missing=()
-  for soname in $(closure "$trees/$tree"/php/extensions/*.so); do
+  local have=() missing=() libraries
+  libraries=$(closure "$trees/$tree"/php/extensions/*.so)
+  for soname in $libraries; do
     if [ -e "$trees/core/php/lib/$soname" ]; then have+=("$soname"); else missing+=("$soname"); fi
   done
   ((${#missing[@]} == 0)) || copy_libraries "$tree" "${missing[@]}"
@@ -327,7 +331,9 @@ assemble_node() {
   LIB_INDEX=()
   RELEASE=bullseye
   index_libraries "$NODE_DEBS"
-  for soname in $(closure "$trees/node/node/bin/node"); do
+  local libraries
+  libraries=$(closure "$trees/node/node/bin/node")
+  for soname in $libraries; do
     read -r pkg path <<<"${LIB_INDEX[$soname]}"
     [ "$pkg" = libc6 ] && continue
     add node "node/lib/$soname" "deb:$RELEASE:$pkg" "$path"
