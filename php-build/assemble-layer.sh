@@ -27,6 +27,7 @@
 #                  sendmail-unavailable (php.ini's sendmail_path: Lambda has no sendmail)
 #   addon-<name>/  an add-on layer (extensions.txt): its extensions, their ini files and the
 #                  libraries they need that core/ does not have
+#   addon-cli/     an add-on with the PHP CLI, bin/php (patched like php-cgi), for console commands
 #   node/        the provided variant's Node: node/bin/node (stripped, RUNPATH /opt/node/lib) and
 #                node/lib/ with the C++ runtime it needs (libstdc++, libgcc_s) from Debian bullseye,
 #                old enough for Lambda's glibc: Node itself runs on the SYSTEM glibc
@@ -177,6 +178,21 @@ add_extension() {
 }
 
 # --- core -----------------------------------------------------------------------------------------
+# Debian's PHP reads time zones from the system's /usr/share/zoneinfo (its use_embedded_timezonedb
+# patch; the built-in copy is gone), compiled in as three strings ("<dir>/zone.tab", "<dir>/%s",
+# "<dir>/%s/%s"). Lambda's base has no zoneinfo, and without one PHP crashes on date(). Point them
+# at the layer's copy: the new directory has the same length (19 characters), so the rest of each
+# string, and any string the linker merged into its tail, keeps its place.
+point_php_at_zoneinfo() {
+  local tree=$1 rel=$2 tzdir=/usr/share/zoneinfo layer_tzdir=/opt/php/zoneinfo/. count
+  [ ${#tzdir} = ${#layer_tzdir} ] || die "time zone paths must have the same length"
+  count=$(grep -c -a -o "$tzdir" "$trees/$tree/$rel" || true)
+  [ "$count" -ge 1 ] || die "$rel has no $tzdir: Debian's time zone patch changed, see point_php_at_zoneinfo"
+  perl -pi -e "s|\Q$tzdir\E|$layer_tzdir|g" "$trees/$tree/$rel"
+  ! grep -q -a "$tzdir" "$trees/$tree/$rel" || die "$rel still reads $tzdir"
+  printf '%s\t%s\n' "$OPT/$rel" "time zone folder: $tzdir -> $layer_tzdir" >>"$trees/$tree.patches"
+}
+
 assemble_core() {
   local php_cgi file pkg
   php_cgi="$DEBS/php8.4-cgi/usr/lib/cgi-bin/php8.4"
@@ -184,19 +200,7 @@ assemble_core() {
   : >"$trees/core.manifest"
   : >"$trees/core.patches"
   add core bin/php-cgi "deb:$RELEASE:php8.4-cgi" "$php_cgi" 0755
-  # Debian's PHP reads time zones from the system's /usr/share/zoneinfo (its use_embedded_timezonedb
-  # patch; the built-in copy is gone), compiled in as three strings ("<dir>/zone.tab", "<dir>/%s",
-  # "<dir>/%s/%s"). Lambda's base has no zoneinfo, and without one PHP crashes on date(). Point
-  # them at the layer's copy: the new directory has the same length (19 characters), so the rest
-  # of each string, and any string the linker merged into its tail, keeps its place.
-  local tzdir=/usr/share/zoneinfo layer_tzdir=/opt/php/zoneinfo/. count
-  [ ${#tzdir} = ${#layer_tzdir} ] || die "time zone paths must have the same length"
-  count=$(grep -c -a -o "$tzdir" "$trees/core/bin/php-cgi" || true)
-  [ "$count" -ge 1 ] || die "php-cgi has no $tzdir: Debian's time zone patch changed, see assemble-layer.sh"
-  perl -pi -e "s|\Q$tzdir\E|$layer_tzdir|g" "$trees/core/bin/php-cgi"
-  ! grep -q -a "$tzdir" "$trees/core/bin/php-cgi" || die "php-cgi still reads $tzdir"
-  printf '%s\t%s\n' "$OPT/bin/php-cgi" "time zone folder: $tzdir -> $layer_tzdir" >>"$trees/core.patches"
-
+  point_php_at_zoneinfo core bin/php-cgi
   while read -r file pkg; do add_extension core "$file" "$pkg" on; done < <(extension_rows core)
   while read -r file pkg; do add_extension core "$file" "$pkg" off; done < <(extension_rows core-off)
   install -D -m 0644 "$here/php.ini" "$trees/core/php/php.ini"
@@ -308,13 +312,34 @@ add_ca_bundle() {
 
 # --- add-ons --------------------------------------------------------------------------------------
 assemble_addon() {
-  local name=$1 tree="addon-$1" file pkg soname
+  local name=$1 tree="addon-$1" file pkg
   : >"$trees/$tree.manifest"
   while read -r file pkg; do add_extension "$tree" "$file" "$pkg" on; done < <(extension_rows "$name")
-  local have=() missing=() libraries
-  libraries=$(closure "$trees/$tree"/php/extensions/*.so)
+  add_addon_libraries "$tree" "$trees/$tree"/php/extensions/*.so
+}
+
+# The PHP CLI (Debian's php8.4, the same build as php-cgi), for the runtime's console commands
+# (/opt/bin/php): an add-on, since most functions never start it. It reads the same php.ini,
+# conf.d and extensions as php-cgi, and needs no library the core lacks.
+assemble_cli_addon() {
+  local cli="$DEBS/php8.4-cli/usr/bin/php8.4"
+  [ -f "$cli" ] || die "php8.4-cli has no usr/bin/php8.4"
+  : >"$trees/addon-cli.manifest"
+  : >"$trees/addon-cli.patches"
+  add addon-cli bin/php "deb:$RELEASE:php8.4-cli" "$cli" 0755
+  point_php_at_zoneinfo addon-cli bin/php
+  add_addon_libraries addon-cli "$trees/addon-cli/bin/php"
+}
+
+# add_addon_libraries <tree> <elf>...: the libraries the ELF files need that the core lacks, into
+# the add-on's php/lib; then its search paths, as for the core.
+add_addon_libraries() {
+  local tree=$1 soname
+  shift
+  local missing=() libraries
+  libraries=$(closure "$@")
   for soname in $libraries; do
-    if [ -e "$trees/core/php/lib/$soname" ]; then have+=("$soname"); else missing+=("$soname"); fi
+    [ -e "$trees/core/php/lib/$soname" ] || missing+=("$soname")
   done
   ((${#missing[@]} == 0)) || copy_libraries "$tree" "${missing[@]}"
   patch_php_tree "$tree"
@@ -360,6 +385,7 @@ assemble_core
 for addon in $(awk '!/^#/ && NF >= 4 && $3 !~ /^(builtin|core|core-off)$/ {print $3}' "$here/extensions.txt" | sort -u); do
   assemble_addon "$addon"
 done
+assemble_cli_addon
 write_build_info
 assemble_node
 echo "assemble-layer: trees in $trees: $(cd "$trees" && ls -d */ | tr -d / | tr '\n' ' ')" >&2

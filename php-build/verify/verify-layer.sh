@@ -118,6 +118,23 @@ else
   fail "php-cgi -m differs from the declared extensions (< declared only, > loaded only):"; grep '^[<>]' "$work/modules.diff" | sed 's/^/         /'
 fi
 
+# The PHP CLI add-on (console commands), when attached: the same PHP, settings and extensions.
+if [ -x /opt/bin/php ]; then
+  if /opt/bin/php -m >"$work/cli-modules.txt" 2>&1; then
+    grep -v -e '^\[' -e '^$' "$work/cli-modules.txt" | sort -fu >"$work/cli-modules.actual"
+    grep -vix 'cgi-fcgi' "$work/modules.expected" >"$work/cli-modules.expected"
+    if diff "$work/cli-modules.expected" "$work/cli-modules.actual" >"$work/cli-modules.diff"; then
+      ok "php (CLI) -m: the same extensions but cgi-fcgi"
+    else
+      fail "php (CLI) -m differs (< declared only, > loaded only):"; grep '^[<>]' "$work/cli-modules.diff" | sed 's/^/         /'
+    fi
+  else
+    fail "php (CLI) -m exited $?:"; sed 's/^/         /' "$work/cli-modules.txt"
+  fi
+  cli=$(/opt/bin/php -r 'echo PHP_SAPI, " ", php_ini_loaded_file(), " ", ini_get("memory_limit"), " ", (new DateTime("2024-07-01 12:00", new DateTimeZone("Europe/Paris")))->format("T"), " ", iconv("UTF-8", "ISO-8859-2", "ž") === "\xBE" ? "iconv" : "no-iconv";' 2>&1)
+  if [ "$cli" = "cli /opt/php/php.ini 96M CEST iconv" ]; then ok "php (CLI) runs a script with the layer's settings: $cli"; else fail "php (CLI): $cli"; fi
+fi
+
 # ---------------------------------------------------------------------------------------------
 section "3. CGI request to php-cgi"
 REQUEST_METHOD=GET SCRIPT_FILENAME=/var/task/smoke.php SCRIPT_NAME=/smoke.php REQUEST_URI=/smoke.php \

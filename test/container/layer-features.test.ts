@@ -2,7 +2,8 @@
  * What the layer brings along with its own glibc, checked on the glibc-only base image (bullseye's
  * glibc 2.31 and busybox: no zoneinfo, no CA certificates, no sendmail, no libstdc++), in both PHP
  * modes: HTTPS verification with the layer's CA bundle, time zones, iconv, children on the base's
- * own glibc, mail(), uploads, the intl and gd add-ons, and an extension the function enables itself.
+ * own glibc, mail(), uploads, the intl, gd and CLI add-ons, and an extension the function enables
+ * itself.
  * The app is test/fixtures/container-app (handler public/index.php, ?check=... picks the report).
  */
 import { randomBytes, createHash } from 'node:crypto';
@@ -129,6 +130,12 @@ describe.each(PHP_MODES)('the layer on the glibc-only base, PHP_CGI_MODE=%s', (m
     expect(gd.avif_brand).toBe('ftypavif');
     expect(gd.avif_read_back).toEqual([16, 16]);
     expect(gd.info).toMatchObject({ 'FreeType Support': true, 'JPEG Support': true, 'PNG Support': true, 'WebP Support': true });
+  });
+
+  it('runs the PHP CLI add-on (console commands) with the same PHP, settings and extensions', async () => {
+    const cli = await check('cli');
+    expect(cli.status).toBe(0);
+    expect(cli.cli).toEqual(['cli', cli.cgi_version, '/opt/php/php.ini', '77M', true, 'Pacific/Auckland']);
   });
 
   it("loads an extension the layer ships disabled once the function's php/conf.d enables it", async () => {
