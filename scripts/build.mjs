@@ -20,10 +20,10 @@ await build({ ...common, entryPoints: { bootstrap: 'src/bootstrap.ts', cli: 'src
 
 // cgi-spawner (src/cgi/spawner/cgi-spawner.c) lets PHP_CGI_MODE=cgi start php-cgi without forking
 // the bootstrap, and ties every php-cgi (both modes) to the bootstrap's life, so that none outlives
-// a bootstrap killed with SIGKILL. The layer compiles its own against Lambda's glibc
-// (Dockerfile.build); this one is for running dist/bootstrap.js here. Without a C compiler both
-// modes still work, php-cgi spawned from Node: CGI mode then forks the bootstrap on every request
-// (about a millisecond), and a SIGKILLed bootstrap leaves its php-cgi running.
+// a bootstrap killed with SIGKILL. The layer builds its own for the layer's glibc
+// (scripts/layer/build-layer.sh); this one is for running dist/bootstrap.js here. Without a C
+// compiler both modes still work, php-cgi spawned from Node: CGI mode then forks the bootstrap on
+// every request (about a millisecond), and a SIGKILLed bootstrap leaves its php-cgi running.
 const spawnerSource = 'src/cgi/spawner/cgi-spawner.c';
 const spawnerBinary = 'dist/cgi-spawner';
 const compiler = ['cc', 'gcc'].find((name) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0);

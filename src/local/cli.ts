@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { phpCgiBinaryFrom } from '../config.ts';
 import { serveContainer } from './container/container-function.ts';
+import { ContainerSetupError } from './container/container-setup-error.ts';
 import { HttpGateway } from './http-gateway.ts';
 import { EVENT_KINDS, isEventKind } from './http-to-event.ts';
 import { INVOKE_PATH, InvokeEndpoint } from './invoke-endpoint.ts';
@@ -26,7 +27,7 @@ const USAGE = `Usage:
       command), as with rie. Without an app dir, serves examples/hello.
       --container runs the function in a Lambda-like Docker container instead: the PHP layer
       (build/layers, built when missing or stale) at /opt, the app at /var/task, both read-only,
-      only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm.
+      only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/glibc-base:bullseye-<arch>.
 
   lambda-php invoke --event file.json|- [app dir] [--handler index.php] [--mode cgi|fastcgi]
                     [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--event-handler worker.php]
@@ -380,9 +381,9 @@ try {
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
-  } else if (error instanceof CliError) {
+  } else if (error instanceof CliError || error instanceof ContainerSetupError) {
     process.stderr.write(`lambda-php: ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
   } else {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;

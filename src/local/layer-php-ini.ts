@@ -12,12 +12,17 @@ import path from 'node:path';
  * - `extension_dir` is left out: the local PHP keeps its own extensions (its compiled-in
  *   directory, which its own conf.d names them against);
  * - `opcache.validate_timestamps = 1`, so that edits show (Lambda's code never changes);
+ * - a setting that names one of the layer's own helpers under /opt/lambda-php (sendmail_path) names
+ *   the same file in php-build/, where the layer takes it from;
  * - the folders under /tmp that the settings name are created, as the layer's start script does.
  * Then, as on Lambda, the PHP's own conf.d (its extensions) and the app's php/conf.d are scanned.
  */
 
 /** The settings that differ from the layer's file, and why (printed when `serve` starts). */
-export const LOCAL_DIFFERENCES = 'opcache.validate_timestamps=1 so that edits show; extension_dir left to this PHP';
+export const LOCAL_DIFFERENCES = "opcache.validate_timestamps=1 so that edits show; extension_dir left to this PHP; the layer's /opt/lambda-php helpers from php-build/";
+
+/** Where the layer puts the helper files it ships from php-build/ (package-layers.sh). */
+const LAYER_HELPERS = '/opt/lambda-php/';
 
 export interface LocalPhpIni {
   /** The generated php.ini (PHPRC). */
@@ -37,9 +42,10 @@ export function layerIniPath(projectRoot: string): string {
 
 /**
  * The layer's php.ini text with the local changes: `extension_dir` commented out,
- * `opcache.validate_timestamps` set to 1 (added when the file does not set it).
+ * `opcache.validate_timestamps` set to 1 (added when the file does not set it), and a value naming
+ * a helper under /opt/lambda-php/ pointed at that file in `helpersDir` (php-build/).
  */
-export function localIniText(layerIni: string): string {
+export function localIniText(layerIni: string, helpersDir?: string): string {
   let validateTimestampsSet = false;
   const lines = layerIni.split('\n').map((line) => {
     const directive = directiveOf(line);
@@ -47,6 +53,9 @@ export function localIniText(layerIni: string): string {
     if (directive?.name === 'opcache.validate_timestamps') {
       validateTimestampsSet = true;
       return `opcache.validate_timestamps = 1 ; (local: edits show; the layer has ${directive.value})`;
+    }
+    if (helpersDir !== undefined && directive?.value.startsWith(LAYER_HELPERS)) {
+      return `${directive.name} = "${path.join(helpersDir, directive.value.slice(LAYER_HELPERS.length))}" ; (local: the layer has ${directive.value})`;
     }
     return line;
   });
@@ -75,7 +84,7 @@ export function tmpFoldersNamed(iniText: string): string[] {
  */
 export function prepareLocalPhpIni(layerIni: string, appConfD: string, userEnv: Record<string, string> = {}): LocalPhpIni {
   if (!existsSync(layerIni)) throw new Error(`The layer's php.ini is missing at ${layerIni}: it is part of the repository (php-build/php.ini)`);
-  const text = localIniText(readFileSync(layerIni, 'utf8'));
+  const text = localIniText(readFileSync(layerIni, 'utf8'), path.dirname(layerIni));
   for (const folder of tmpFoldersNamed(text)) mkdirSync(folder, { recursive: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'lambda-php-ini-'));
   const file = path.join(dir, 'php.ini');

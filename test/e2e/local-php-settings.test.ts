@@ -48,11 +48,13 @@ function expectLayerSettings(seen: Settings): void {
   const names = Object.keys(seen.settings);
   expect(names).toEqual(expect.arrayContaining(['display_errors', 'upload_max_filesize', 'opcache.enable', 'opcache.file_cache', 'date.timezone']));
   for (const [name, { layer, here }] of Object.entries(seen.settings)) {
-    if (name === 'extension_dir' || name === 'opcache.validate_timestamps') continue;
+    if (name === 'extension_dir' || name === 'opcache.validate_timestamps' || name === 'sendmail_path') continue;
     expect(here, name).toBe(layer);
   }
-  // What differs, and only that: edits show, and this PHP keeps its own extensions.
+  // What differs, and only that: edits show, this PHP keeps its own extensions, and the layer's
+  // helper for mail() is the repository's copy of it.
   expect(seen.settings['opcache.validate_timestamps']).toEqual({ layer: '0', here: '1' });
+  expect(seen.settings.sendmail_path).toEqual({ layer: '/opt/lambda-php/sendmail-unavailable', here: path.resolve('php-build/sendmail-unavailable') });
   expect(seen.settings.extension_dir!.layer).toBe('/opt/php/extensions');
   expect(seen.settings.extension_dir!.here).not.toBe('/opt/php/extensions');
 }

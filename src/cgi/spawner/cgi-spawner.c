@@ -3,7 +3,7 @@
 // Why a process of its own: Node starts a child with fork() and exec(), and fork() copies the page
 // tables of the whole bootstrap (tens of MB of malloc'd memory): about a millisecond on every
 // invocation. vfork() from this process of a few hundred KB copies nothing. Built with the layer
-// (Dockerfile.build) and by scripts/build.mjs; without it the executor spawns php-cgi from Node.
+// (scripts/layer/build-layer.sh) and by scripts/build.mjs; without it the executor spawns php-cgi from Node.
 //
 // Nothing it starts outlives the bootstrap, even one killed with SIGKILL (which runs no cleanup):
 // it asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG), and so does each php-cgi

@@ -31,6 +31,16 @@ describe('localIniText', () => {
     expect(local.size).toBe(layer.size - 1);
   });
 
+  it("points a setting naming one of the layer's /opt/lambda-php helpers at that file in php-build/, where the layer takes it from", () => {
+    const helpers = path.dirname(LAYER_INI);
+    const local = directives(localIniText(readFileSync(LAYER_INI, 'utf8'), helpers));
+    expect(directives(readFileSync(LAYER_INI, 'utf8')).get('sendmail_path')).toBe('"/opt/lambda-php/sendmail-unavailable"');
+    expect(local.get('sendmail_path')).toBe(`"${path.join(helpers, 'sendmail-unavailable')}"`);
+    expect(existsSync(path.join(helpers, 'sendmail-unavailable'))).toBe(true);
+    // Without the folder (the text alone), nothing is remapped.
+    expect(directives(localIniText('sendmail_path = "/opt/lambda-php/x"\n')).get('sendmail_path')).toBe('"/opt/lambda-php/x"');
+  });
+
   it('adds opcache.validate_timestamps = 1 to a file that does not set it', () => {
     expect(directives(localIniText('memory_limit = 64M\n')).get('opcache.validate_timestamps')).toBe('1');
   });
@@ -58,7 +68,7 @@ describe('prepareLocalPhpIni', () => {
     const ini = prepareLocalPhpIni(LAYER_INI, path.join(app, 'php', 'conf.d'));
     made.push(ini);
     expect(ini.env).toEqual({ PHPRC: ini.file, PHP_INI_SCAN_DIR: `:${path.join(app, 'php', 'conf.d')}` });
-    expect(readFileSync(ini.file, 'utf8')).toBe(localIniText(readFileSync(LAYER_INI, 'utf8')));
+    expect(readFileSync(ini.file, 'utf8')).toBe(localIniText(readFileSync(LAYER_INI, 'utf8'), path.dirname(LAYER_INI)));
     expect(existsSync('/tmp/php-opcache')).toBe(true);
     ini.remove();
     expect(existsSync(ini.file)).toBe(false);
