@@ -84,8 +84,10 @@ export function tmpFoldersNamed(iniText: string): string[] {
  */
 export function prepareLocalPhpIni(layerIni: string, appConfD: string, userEnv: Record<string, string> = {}): LocalPhpIni {
   if (!existsSync(layerIni)) throw new Error(`The layer's php.ini is missing at ${layerIni}: it is part of the repository (php-build/php.ini)`);
-  const text = localIniText(readFileSync(layerIni, 'utf8'), path.dirname(layerIni));
-  for (const folder of tmpFoldersNamed(text)) mkdirSync(folder, { recursive: true });
+  const layerText = readFileSync(layerIni, 'utf8');
+  const text = localIniText(layerText, path.dirname(layerIni));
+  // The layer's folders, not the local file's: a helper of php-build/ may itself lie under /tmp.
+  for (const folder of tmpFoldersNamed(layerText)) mkdirSync(folder, { recursive: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'lambda-php-ini-'));
   const file = path.join(dir, 'php.ini');
   writeFileSync(file, text);

@@ -22,10 +22,16 @@ if ($_SERVER['REQUEST_METHOD'] === 'POST') {
     exit;
 }
 $settings = [];
+$absent = [];
 foreach (parse_ini_file(getenv('LAYER_INI'), false, INI_SCANNER_NORMAL) as $name => $value) {
+    // A setting of an extension this PHP does not have (Debian's php-cgi without php-curl): unknown here.
+    if (ini_get($name) === false) {
+        $absent[$name] = extension_loaded(explode('.', $name)[0]);
+        continue;
+    }
     $settings[$name] = ['layer' => (string) $value, 'here' => ini_get($name)];
 }
-echo json_encode(['settings' => $settings, 'memory_limit' => ini_get('memory_limit'), 'ini' => php_ini_loaded_file()]);
+echo json_encode(['settings' => $settings, 'absent' => $absent, 'memory_limit' => ini_get('memory_limit'), 'ini' => php_ini_loaded_file()]);
 `;
 
 function multipartUpload(file: Buffer): { body: Buffer; contentType: string } {
@@ -40,12 +46,16 @@ function multipartUpload(file: Buffer): { body: Buffer; contentType: string } {
 
 interface Settings {
   settings: Record<string, { layer: string; here: string | false }>;
+  /** Settings of the layer's file this PHP does not know, and whether their extension is loaded. */
+  absent: Record<string, boolean>;
   memory_limit: string;
   ini: string;
 }
 
 function expectLayerSettings(seen: Settings): void {
   const names = Object.keys(seen.settings);
+  // Only the settings of extensions this machine's PHP lacks (the layer has more) may be unknown here.
+  for (const [name, extensionLoaded] of Object.entries(seen.absent)) expect(extensionLoaded, `${name} is unknown to a PHP that loads its extension`).toBe(false);
   expect(names).toEqual(expect.arrayContaining(['display_errors', 'upload_max_filesize', 'opcache.enable', 'opcache.file_cache', 'date.timezone']));
   for (const [name, { layer, here }] of Object.entries(seen.settings)) {
     if (name === 'extension_dir' || name === 'opcache.validate_timestamps' || name === 'sendmail_path') continue;
