@@ -12,10 +12,13 @@
 set -euo pipefail
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dockerd.log}
-SOCK=/var/run/docker.sock
+SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+# The programs, overridable only so that a test can stand in for the engine.
+DOCKERD=${DOCKERD:-dockerd}
+DOCKER=${DOCKER:-/usr/bin/docker}
 
 need_install=()
-command -v dockerd >/dev/null 2>&1 || need_install+=(docker.io)
+command -v "$DOCKERD" >/dev/null 2>&1 || need_install+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_install+=(debootstrap)
 if ((${#need_install[@]})); then
   echo "ensure-docker: installing ${need_install[*]}" >&2
@@ -23,15 +26,27 @@ if ((${#need_install[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null
 fi
 
-engine_up() { [ -S "$SOCK" ] && /usr/bin/docker -H "unix://$SOCK" version >/dev/null 2>&1; }
+engine_up() { [ -S "$SOCK" ] && "$DOCKER" -H "unix://$SOCK" version >/dev/null 2>&1; }
 
 if engine_up; then exit 0; fi
 
 # No engine answers. Start one unless a dockerd of ours is already starting.
-if ! { command -v pgrep >/dev/null 2>&1 && pgrep -x dockerd >/dev/null 2>&1; }; then
-  echo "ensure-docker: starting dockerd (log: $DOCKERD_LOG)" >&2
+# The daemon starts with no descriptor but stdin, stdout and stderr: it keeps what it inherits for
+# its whole life, and a caller's lock would then never be released. build-layer.sh holds its build
+# lock (flock) on fd 9 while it calls this script; a dockerd that inherited fd 9 held that lock until
+# the machine stopped, and the next build waited for it forever (a CI run timed out that way).
+start_dockerd() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then eval "exec $fd>&-"; fi
+  done
   # setsid + nohup: the daemon outlives this script and the shell that called it.
-  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  exec setsid nohup "$DOCKERD" >>"$DOCKERD_LOG" 2>&1 </dev/null
+}
+if ! { command -v pgrep >/dev/null 2>&1 && pgrep -x "$(basename "$DOCKERD")" >/dev/null 2>&1; }; then
+  echo "ensure-docker: starting dockerd (log: $DOCKERD_LOG)" >&2
+  start_dockerd &
 fi
 
 for _ in $(seq 1 120); do

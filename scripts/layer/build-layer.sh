@@ -256,7 +256,12 @@ mkdir -p "$LAYER_CACHE"
 exec 9>"$LAYER_CACHE/.build-layer.lock"
 if ! flock -n 9; then
   echo "build-layer: waiting for another build-layer.sh run to finish" >&2
-  flock 9
+  # Both architectures build in under 10 minutes from a cold cache: a lock held for an hour is held by
+  # something that is not a build (a process that inherited fd 9). Fail, saying where, not hang.
+  if ! flock -w 3600 9; then
+    echo "build-layer: $LAYER_CACHE/.build-layer.lock is still held after an hour; holders: $(fuser "$LAYER_CACHE/.build-layer.lock" 2>&1 || echo unknown)" >&2
+    exit 1
+  fi
 fi
 all_started=$(date +%s)
 for arch in $arches; do
