@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from '../stderr-lines.ts';
@@ -93,7 +92,7 @@ export class PhpFastCgiServer {
   /** Spawns php-cgi and resolves once it answers FastCGI; rejects if it exits or hangs first. */
   static async start(options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
     const socketDir = path.resolve(options.socketDir ?? DEFAULT_SOCKET_DIR);
-    const socketPath = path.join(socketDir, `php-fcgi-${randomUUID()}.sock`);
+    const socketPath = path.join(socketDir, socketFileName());
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
       throw new Error(`socket path ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket allows: choose a shorter socketDir`);
     }
@@ -296,6 +295,16 @@ function killGroup(pid: number): void {
   } catch {
     // The group is already gone.
   }
+}
+
+let socketsNamed = 0;
+
+/**
+ * A name no other php-cgi uses: this process's pid, the time and a counter. (Not a random UUID:
+ * node:crypto alone takes a few ms to load, on every cold start.)
+ */
+function socketFileName(): string {
+  return `php-fcgi-${process.pid}-${Date.now().toString(36)}-${++socketsNamed}.sock`;
 }
 
 function removeSocketFile(socketPath: string): void {
