@@ -11,6 +11,7 @@ import type { PhpExecutor } from './cgi/php-executor.ts';
 import { readRuntimeConfig, type RuntimeConfig } from './config.ts';
 import { PhpHttpHandler } from './php/php-http-handler.ts';
 import { DocumentRootRouter } from './router/document-root-router.ts';
+import type { Invocation } from './runtime-api/invocation.ts';
 import { RuntimeApiClient, RuntimeApiFatalError } from './runtime-api/runtime-api-client.ts';
 import { checkHandler, checkPhpCgiBinary } from './runtime/init-checks.ts';
 import { createInvocationHandler, type InvocationHandler } from './runtime/invocation-handler.ts';
@@ -51,18 +52,32 @@ async function main(): Promise<void> {
   const client = new RuntimeApiClient(config.runtimeApi);
   let executor: PhpExecutor;
   let handle: InvocationHandler;
+  let firstInvocation: Promise<Invocation> | undefined;
   try {
     checkHandler(config);
     const phpCgiBinary = checkPhpCgiBinary(config);
     executor = createExecutor(config, phpCgiBinary);
-    // In FastCGI mode php-cgi boots while the first /next is pending, so a cold start pays for the
-    // longer of the two rather than both; a failure then fails that first invocation and the process.
+    if (config.phpMode === 'fastcgi') {
+      // Init ends, for Lambda, at the first /next: it goes out first. php-cgi (the longest step of a
+      // cold start, about 30 ms) then boots while that request waits for an event, so a cold start
+      // pays for the longer of the two rather than both; the first event waits for php-cgi, and a
+      // php-cgi that cannot start fails that first invocation and the process.
+      firstInvocation = client.nextInvocation();
+      // Handled by the loop, which awaits it as soon as init is done (synchronously, below).
+      firstInvocation.catch(() => {});
+    }
+    let failure: PhpStartError | undefined;
+    let started = false;
     const ready = executor.start().then(
-      () => undefined,
-      (error: Error) => new PhpStartError(`php-cgi could not be started (${phpCgiBinary}): ${error.message}`),
+      () => {
+        started = true;
+      },
+      (error: Error) => {
+        failure = new PhpStartError(`php-cgi could not be started (${phpCgiBinary}): ${error.message}`);
+      },
     );
     if (config.phpMode === 'cgi') {
-      const failure = await ready;
+      await ready;
       if (failure) throw failure;
     }
     const router = new DocumentRootRouter(config.documentRoot, config.handlerPath);
@@ -76,8 +91,11 @@ async function main(): Promise<void> {
     });
     const handleHttp = createInvocationHandler(http, log);
     handle = async (invocation) => {
-      const failure = await ready;
-      if (failure) throw failure;
+      // Once php-cgi has started, invocations go straight to PHP (no promise to await).
+      if (!started) {
+        await ready;
+        if (failure) throw failure;
+      }
       return handleHttp(invocation);
     };
   } catch (error) {
@@ -92,7 +110,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   try {
-    await runLoop(client, handle, log, { invocationSettled: () => executor.logsFlushed() });
+    await runLoop(client, handle, log, { invocationSettled: () => executor.logsFlushed(), firstInvocation });
   } catch (error) {
     log.write(undefined, 'ERROR', error instanceof RuntimeApiFatalError ? error.message : `the runtime loop stopped: ${(error as Error).stack ?? error}`);
     await executor.stop().catch(() => {});
