@@ -38,6 +38,7 @@ export class RuntimeApiConnection {
   readonly #authority: string;
   #socket: net.Socket | undefined;
   #waiting: Waiting | undefined;
+  readonly #readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   /** `address` is the Runtime API's host:port, as AWS_LAMBDA_RUNTIME_API gives it ([v6]:port too). */
   constructor(address: string) {
@@ -87,11 +88,18 @@ export class RuntimeApiConnection {
   }
 
   #connect(): net.Socket {
-    const socket = net.connect({ host: this.#host, port: this.#port, noDelay: true });
-    this.#socket = socket;
     const parser = new HttpResponseParser();
+    const socket: net.Socket = net.connect({
+      host: this.#host,
+      port: this.#port,
+      noDelay: true,
+      // Reads land in one buffer of ours and come straight to the parser, without the Readable
+      // stream's buffering and 'data' events (a good share of the CPU each response costs).
+      // The bytes are copied out, since the buffer is read into again.
+      onread: { buffer: this.#readBuffer, callback: (length: number, buffer: Uint8Array): boolean => this.#onData(socket, parser, Buffer.copyBytesFrom(buffer, 0, length)) },
+    });
+    this.#socket = socket;
     let lastError: NodeJS.ErrnoException | undefined;
-    socket.on('data', (chunk: Buffer) => this.#onData(socket, parser, chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       lastError = error;
     });
@@ -99,7 +107,7 @@ export class RuntimeApiConnection {
     return socket;
   }
 
-  #onData(socket: net.Socket, parser: HttpResponseParser, chunk: Buffer): void {
+  #onData(socket: net.Socket, parser: HttpResponseParser, chunk: Buffer): true {
     let responses: ParsedResponse[];
     try {
       if (this.#waiting?.socket !== socket) throw new HttpProtocolError('the Runtime API sent bytes nobody asked for');
@@ -108,12 +116,14 @@ export class RuntimeApiConnection {
     } catch (error) {
       this.#drop(socket);
       this.#settle(socket)?.reject(error as Error);
-      return;
+      return true;
     }
     const [response] = responses;
-    if (response === undefined) return;
+    if (response === undefined) return true;
     if (!response.keepAlive) this.#drop(socket);
     this.#settle(socket)!.resolve(response);
+    // Keep reading (false would pause the socket).
+    return true;
   }
 
   #onClose(socket: net.Socket, parser: HttpResponseParser, error: NodeJS.ErrnoException | undefined): void {
