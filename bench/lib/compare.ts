@@ -62,6 +62,13 @@ interface WarmFigures {
 interface ColdFigures {
   toFirstNext: number[];
   toFirstResponse: number[];
+  /**
+   * CPU time (ms) of every process of the runtime, all threads, when its first GET /next arrived and
+   * when its first answer had been read: the work a cold start takes, which a busy machine inflates
+   * far less than the wall-clock figures.
+   */
+  cpuAtFirstNext: number[];
+  cpuAtFirstResponse: number[];
 }
 
 interface MemoryFigures {
@@ -233,7 +240,7 @@ async function measureWarmPair(page: PageName, contenders: Contender[], setup: C
 }
 
 async function measureColdPair(contenders: Contender[], setup: CompareSetup, runs: number): Promise<ColdFigures[]> {
-  const figures: ColdFigures[] = contenders.map(() => ({ toFirstNext: [], toFirstResponse: [] }));
+  const figures: ColdFigures[] = contenders.map(() => ({ toFirstNext: [], toFirstResponse: [], cpuAtFirstNext: [], cpuAtFirstResponse: [] }));
   const api = await MiniRuntimeApi.start();
   try {
     for (let i = 0; i < runs; i++) {
@@ -245,6 +252,10 @@ async function measureColdPair(contenders: Contender[], setup: CompareSetup, run
         const answer = api.invoke(setup.event, TIMEOUT_MS);
         answer.catch(() => {});
         const r = await Running.start(contender, setup, 'hello', undefined, api);
+        let cpuAtNext = Number.NaN;
+        // Read as the first GET /next arrives (the listener runs as the server routes it).
+        const sampled = api.nextRequest(TIMEOUT_MS).then(() => (cpuAtNext = r.cpuNs() / 1e6));
+        sampled.catch(() => {});
         try {
           const outcome = await Promise.race([
             answer,
@@ -255,8 +266,12 @@ async function measureColdPair(contenders: Contender[], setup: CompareSetup, run
           if (api.firstNextAt === undefined) throw new Error(`no GET /next was seen from ${contender.name}`);
           if (api.initError) throw new Error(`${contender.name} posted /init/error: ${api.initError}`);
           const execAt = await r.child.execAt;
+          const cpuAtResponse = r.cpuNs() / 1e6;
+          await sampled;
           figures[index]!.toFirstNext.push(api.firstNextAt - execAt);
           figures[index]!.toFirstResponse.push(outcome.marks.answered - execAt);
+          figures[index]!.cpuAtFirstNext.push(cpuAtNext);
+          figures[index]!.cpuAtFirstResponse.push(cpuAtResponse);
         } finally {
           await r.stop();
         }
@@ -363,7 +378,7 @@ export function formatComparison(result: CompareResult, plan: ComparePlan, isola
       ]);
     }
   }
-  const coldRows: string[][] = [['', 'exec → first /next: median', 'min – max', 'exec → first response: median', 'min – max']];
+  const coldRows: string[][] = [['', 'exec → first /next: median', 'min – max', 'exec → first response: median', 'min – max', 'CPU at first /next', 'CPU at first response']];
   for (const [index, c] of result.cold.entries()) {
     coldRows.push([
       result.contenders[index]!.name,
@@ -371,6 +386,8 @@ export function formatComparison(result: CompareResult, plan: ComparePlan, isola
       `${ms(Math.min(...c.toFirstNext))} – ${ms(Math.max(...c.toFirstNext))}`,
       `${ms(median(c.toFirstResponse))} ms`,
       `${ms(Math.min(...c.toFirstResponse))} – ${ms(Math.max(...c.toFirstResponse))}`,
+      `${ms(median(c.cpuAtFirstNext))} ms`,
+      `${ms(median(c.cpuAtFirstResponse))} ms`,
     ]);
   }
   const memoryLines = result.memory.map((m, index) => {
@@ -400,6 +417,8 @@ ${table(details, (c) => c > 0)}
                    the harness's own cost, paid on the same machine as the runtime's
 
 ${table(coldRows, (c) => c > 0)}
+  CPU at …: CPU time of all the runtime's processes (every thread) at that moment, medians: the work a cold start
+  takes, which a busy machine inflates far less than the wall-clock figures.
 
 == Memory (${result.memoryCgroup || 'no cgroup'}, limited to ${plan.memoryLimitMb} MB, hello page) ==
 ${memoryLines.join('\n')}

@@ -5,9 +5,10 @@ import path from 'node:path';
 /**
  * dist/bootstrap.js started as the layer starts it on Lambda: /opt/bootstrap (php-build/bootstrap) is
  * a shell script that sources php-build/php-env.sh (PHPRC, PHP_INI_SCAN_DIR, the OPcache file cache
- * folder) and execs Node. The bench does the same with this machine's paths: the layer's own
- * php.ini (php-build/php.ini) with extension_dir pointed at this php-cgi's modules, and this
- * php-cgi's conf.d (its extension files) in place of /opt/php/conf.d. The PHP settings are the
+ * folder) and execs Node. The bench runs that very script with this machine's paths (/opt/lambda-php
+ * → dist/, /opt/node/bin/node → this Node), with PHPRC set first to the layer's own php.ini
+ * (php-build/php.ini) with extension_dir pointed at this php-cgi's modules, and PHP_INI_SCAN_DIR to
+ * this php-cgi's conf.d (its extension files) in place of /opt/php/conf.d. The PHP settings are the
  * layer's; only the PHP build is Debian's.
  */
 export interface LayerStart {
@@ -32,17 +33,31 @@ export function makeLayerStart(root: string, cacheDir: string, phpCgi: string): 
   const phpIni = path.join(dir, 'php.ini');
   writeFileSync(phpIni, layerIni.replace(/^extension_dir\s*=.*$/m, `extension_dir = "${extensionDir}"`));
 
+  // php-build/bootstrap itself, with the layer's paths replaced by this machine's: whatever the
+  // layer's start does (its environment, Node's flags) the bench does too.
+  const layerBootstrap = readFileSync(path.join(root, 'php-build', 'bootstrap'), 'utf8');
+  const replacements: Array<[string, string]> = [
+    ['/opt/lambda-php/php-env.sh', path.join(root, 'php-build', 'php-env.sh')],
+    ['/opt/node/bin/node', process.execPath],
+    ['/opt/lambda-php/', `${path.join(root, 'dist')}/`],
+  ];
+  let text = layerBootstrap;
+  for (const [from, to] of replacements) {
+    if (!text.includes(from)) throw new Error(`php-build/bootstrap no longer mentions ${from}: update bench/lib/layer-start.ts`);
+    text = text.replaceAll(from, to);
+  }
+  const unmapped = text.split('\n').find((line) => !line.trimStart().startsWith('#') && line.includes('/opt/'));
+  if (unmapped !== undefined) throw new Error(`php-build/bootstrap uses a path under /opt that the bench does not map: ${unmapped}`);
   const script = path.join(dir, 'bootstrap');
   writeFileSync(
     script,
-    `#!/bin/sh
-# php-build/bootstrap with this machine's paths (written by bench/lib/layer-start.ts)
-set -eu
+    text.replace(
+      /^(set -eu\n)/m,
+      `$1# The bench's copy (bench/lib/layer-start.ts): the layer's php.ini with this machine's modules.
 export PHPRC="\${PHPRC:-${phpIni}}"
 export PHP_INI_SCAN_DIR="\${PHP_INI_SCAN_DIR:-${scanDir}:\${LAMBDA_TASK_ROOT:-/var/task}/php/conf.d}"
-. ${path.join(root, 'php-build', 'php-env.sh')}
-exec ${process.execPath} ${path.join(root, 'dist', 'bootstrap.js')}
 `,
+    ),
   );
   chmodSync(script, 0o755);
   return { command: ['/bin/sh', script], phpIni, scanDir };

@@ -212,20 +212,23 @@ function parseHead(text: string): Head {
     else existing.push(value);
   }
 
-  const connection = listOf(headers.connection);
-  const keepAlive = minorVersion === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+  // The Runtime API sends neither header: the common case costs no list to build.
+  const connection = headers.connection === undefined ? undefined : listOf(headers.connection);
+  const keepAlive = minorVersion === '1' ? connection?.includes('close') !== true : connection?.includes('keep-alive') === true;
   return { statusCode, headers, keepAlive, framing: framingOf(statusCode, headers) };
 }
 
 /** How the body of a response with these headers ends (RFC 9112 §6.3). */
 function framingOf(statusCode: number, headers: ResponseHeaders): Framing {
   if (statusCode === 204 || statusCode === 304) return { kind: 'length', remaining: 0 };
+  const length = headers['content-length'];
+  // The usual answer: one plain length, no transfer coding.
+  if (typeof length === 'string' && headers['transfer-encoding'] === undefined && /^\d{1,15}$/.test(length)) return { kind: 'length', remaining: Number(length) };
   const codings = listOf(headers['transfer-encoding']);
   if (codings.length > 0) {
     if (codings.at(-1) === 'chunked') return { kind: 'chunked', state: 'size', remaining: 0 };
     return { kind: 'close' };
   }
-  const length = headers['content-length'];
   if (length === undefined) return { kind: 'close' };
   const values = new Set(listOf(length));
   const [only] = values;
