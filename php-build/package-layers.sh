@@ -11,6 +11,7 @@
 #   node/bin/node                  provided only: Node 24, stripped
 #   lambda-php/bootstrap.js        the runtime (dist/bootstrap.js: one esbuild bundle)
 #   lambda-php/php-env.sh          PHPRC, PHP_INI_SCAN_DIR, LD_LIBRARY_PATH; sourced by both
+#   lambda-php/early-php-cgi.sh    starts php-cgi side by side with Node (FastCGI); sourced by both
 #   lambda-php/cgi-spawner         starts php-cgi in PHP_CGI_MODE=cgi (src/cgi/spawner/cgi-spawner.c)
 #   lambda-php/exec-wrapper        nodejs only: AWS_LAMBDA_EXEC_WRAPPER=/opt/lambda-php/exec-wrapper
 #   bin/php-cgi                    the bootstrap's default PHP_CGI_BINARY; /opt/bin is on PATH
@@ -30,6 +31,7 @@ common() {
   mkdir -p "$dest/lambda-php"
   install -m 0644 "$bootstrap_js" "$dest/lambda-php/bootstrap.js"
   install -m 0644 "$scripts/php-env.sh" "$dest/lambda-php/php-env.sh"
+  install -m 0644 "$scripts/early-php-cgi.sh" "$dest/lambda-php/early-php-cgi.sh"
   install -m 0755 "$scripts/cgi-spawner" "$dest/lambda-php/cgi-spawner"
 }
 

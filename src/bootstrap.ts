@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CgiSpawner } from './cgi/spawner/cgi-spawner.ts';
 import { CgiExecutor } from './cgi/cgi-executor.ts';
 import { phpProcessEnvironment } from './cgi/cgi-environment.ts';
+import { discardEarlyPhpCgi } from './cgi/fastcgi/early-php-cgi.ts';
 import { FastCgiExecutor } from './cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from './cgi/php-executor.ts';
-import { readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import { EARLY_PHP_CGI_VARIABLE, parseEarlyPhpCgi, readRuntimeConfig, type RuntimeConfig } from './config.ts';
 import { PhpHttpHandler } from './php/php-http-handler.ts';
 import { DocumentRootRouter } from './router/document-root-router.ts';
 import type { Invocation } from './runtime-api/invocation.ts';
@@ -28,6 +29,7 @@ class PhpStartError extends Error {
 function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
   // The layer and scripts/build.mjs put cgi-spawner next to this bundle; without it Node spawns php-cgi.
   if (config.phpMode === 'cgi') {
+    if (config.earlyPhpCgi !== undefined) discardEarlyPhpCgi(config.earlyPhpCgi);
     const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
     return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
   }
@@ -35,10 +37,16 @@ function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecuto
     phpCgiBinary,
     env: phpProcessEnvironment(config.functionEnv),
     log: (line) => log.write(undefined, 'PHP', line),
+    early: config.earlyPhpCgi,
+    warn: (message) => log.write(undefined, 'WARN', message),
   });
 }
 
 async function main(): Promise<void> {
+  // The php-cgi the layer's start script may have started before Node (early-php-cgi.sh) must not
+  // outlive this process, whichever way it ends; once taken over, its server kills it too.
+  const early = parseEarlyPhpCgi(process.env[EARLY_PHP_CGI_VARIABLE]);
+  if (early !== undefined) process.once('exit', () => discardEarlyPhpCgi(early));
   let config: RuntimeConfig;
   try {
     config = readRuntimeConfig();

@@ -16,6 +16,25 @@ export interface RuntimeConfig {
   deadlineMarginMs: number;
   /** The function's own environment, as PHP should see it (getenv, $_ENV, $_SERVER). */
   functionEnv: Record<string, string>;
+  /** The php-cgi the layer's start script started before Node (php-build/early-php-cgi.sh), if any. */
+  earlyPhpCgi: EarlyPhpCgi | undefined;
+}
+
+/** LAMBDA_PHP_EARLY_FASTCGI: "<pid> <folder>"; the folder holds php.sock and the FIFO `output`. */
+export interface EarlyPhpCgi {
+  pid: number;
+  dir: string;
+}
+
+/** Set by php-build/early-php-cgi.sh; the runtime's, not the function's (PHP does not see it). */
+export const EARLY_PHP_CGI_VARIABLE = 'LAMBDA_PHP_EARLY_FASTCGI';
+
+/** The early php-cgi named by `value`, or undefined for anything else (a hand-set value, garbage). */
+export function parseEarlyPhpCgi(value: string | undefined): EarlyPhpCgi | undefined {
+  const match = /^(\d{1,10}) (\/\S+)$/.exec(value ?? '');
+  if (!match) return undefined;
+  const pid = Number(match[1]);
+  return pid > 1 ? { pid, dir: match[2]! } : undefined;
 }
 
 /** A problem a user must fix in the function's settings or code; `errorType` goes to Lambda. */
@@ -51,7 +70,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     throw new ConfigError(`PHP_DEADLINE_MARGIN_MS must be a number of milliseconds, not '${env.PHP_DEADLINE_MARGIN_MS}'`, 'Runtime.InvalidEnvironment');
   }
   const functionEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) functionEnv[name] = value;
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && name !== EARLY_PHP_CGI_VARIABLE) functionEnv[name] = value;
   return {
     runtimeApi,
     taskRoot,
@@ -61,5 +80,6 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     phpMode: mode,
     deadlineMarginMs: margin,
     functionEnv,
+    earlyPhpCgi: parseEarlyPhpCgi(env[EARLY_PHP_CGI_VARIABLE]),
   };
 }

@@ -38,6 +38,7 @@ export function makeLayerStart(root: string, cacheDir: string, phpCgi: string): 
   const layerBootstrap = readFileSync(path.join(root, 'php-build', 'bootstrap'), 'utf8');
   const replacements: Array<[string, string]> = [
     ['/opt/lambda-php/php-env.sh', path.join(root, 'php-build', 'php-env.sh')],
+    ['/opt/lambda-php/early-php-cgi.sh', path.join(root, 'php-build', 'early-php-cgi.sh')],
     ['/opt/node/bin/node', process.execPath],
     ['/opt/lambda-php/', `${path.join(root, 'dist')}/`],
   ];

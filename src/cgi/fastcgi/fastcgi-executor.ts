@@ -1,6 +1,7 @@
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
 import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
+import { discardEarlyPhpCgi } from './early-php-cgi.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 
 /** One request's progress, shared with its deadline timer. */
@@ -21,6 +22,13 @@ export interface FastCgiExecutorOptions {
   env: Record<string, string>;
   /** Receives php-cgi's output lines that belong to no request (startup warnings); stderr by default. */
   log?: (line: string) => void;
+  /**
+   * A php-cgi the layer's start script already started (php-build/early-php-cgi.sh): the first
+   * server is that one when it checks out, else one spawned as usual.
+   */
+  early?: { pid: number; dir: string };
+  /** Why an early php-cgi was not taken over (the runtime then starts its own); ignored by default. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -45,9 +53,12 @@ export class FastCgiExecutor implements PhpExecutor {
   #ready: PhpFastCgiServer | undefined;
   #busy = false;
   #stopped = false;
+  /** The early php-cgi, until the first server is started (taken over or not, it is used once). */
+  #early: { pid: number; dir: string } | undefined;
 
   constructor(options: FastCgiExecutorOptions) {
     this.#options = options;
+    this.#early = options.early;
     this.#idleLog = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
@@ -76,6 +87,9 @@ export class FastCgiExecutor implements PhpExecutor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    // Never taken over (the executor stopped before its first start): it must not outlive us.
+    if (this.#early !== undefined) discardEarlyPhpCgi(this.#early);
+    this.#early = undefined;
     const server = this.#server;
     this.#server = undefined;
     this.#ready = undefined;
@@ -191,14 +205,24 @@ export class FastCgiExecutor implements PhpExecutor {
   }
 
   #spawnAfter(previousGone: Promise<void>): Promise<PhpFastCgiServer> {
-    const starting = previousGone.then(() => {
+    const starting = previousGone.then(async () => {
       if (this.#stopped) throw new Error('the FastCGI executor is stopped');
-      return PhpFastCgiServer.start({
+      const options = {
         phpCgiBinary: this.#options.phpCgiBinary,
         socketDir: this.#options.socketDir,
         env: this.#options.env,
-        log: (line) => (this.#requestLog ?? this.#idleLog)(line),
-      });
+        log: (line: string) => (this.#requestLog ?? this.#idleLog)(line),
+      };
+      const early = this.#early;
+      this.#early = undefined;
+      if (early !== undefined) {
+        try {
+          return await PhpFastCgiServer.adopt(options, early);
+        } catch (error) {
+          this.#options.warn?.(`the php-cgi started before the runtime (pid ${early.pid}) was not taken over: ${(error as Error).message}; starting one`);
+        }
+      }
+      return PhpFastCgiServer.start(options);
     });
     // A failed start is not kept: the next request tries a new php-cgi. Until then the rejection is
     // handled here, so a background restart that fails is not an unhandled rejection.

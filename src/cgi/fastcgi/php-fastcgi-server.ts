@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from '../stderr-lines.ts';
+import { adoptEarlyProcess } from './early-php-cgi.ts';
 import { FastCgiConnection } from './fastcgi-connection.ts';
 import { connectWhenListening } from './unix-socket-readiness.ts';
 
@@ -35,6 +36,20 @@ export interface ServerExit {
   spawnError?: Error;
 }
 
+/** What PhpFastCgiServer needs of its php-cgi process, however it was started. */
+export interface PhpCgiProcess {
+  /** 0 when it could not even be spawned (then `exited` says why). */
+  pid: number;
+  /** Settles once the process is gone (never rejects). */
+  exited: Promise<ServerExit>;
+  /** Its stdout and stderr: their lines go to the log. */
+  output: Array<NodeJS.ReadableStream & { closed: boolean; destroy(): void }>;
+  /** SIGKILLs it and, where it leads its own process group, what it started. */
+  kill(): void;
+  /** Removes what was made for it, once it is gone (besides its socket file). */
+  cleanup?: () => void;
+}
+
 /**
  * One php-cgi FastCGI server (`php-cgi -b <socket>`) and the keep-alive connection to it.
  *
@@ -61,27 +76,27 @@ export class PhpFastCgiServer {
   /** Settles when the php-cgi process has exited (it never rejects). */
   readonly exited: Promise<ServerExit>;
 
-  readonly #child: ChildProcess;
+  readonly #process: PhpCgiProcess;
   #exit: ServerExit | undefined;
   #requestsServed = 0;
   #connection: FastCgiConnection | undefined;
   readonly #killOnProcessExit: () => void;
   readonly #status: ProcessStatus;
 
-  private constructor(child: ChildProcess, pid: number, socketPath: string, requestLimit: number, exited: Promise<ServerExit>) {
-    this.#child = child;
-    this.pid = pid;
+  private constructor(phpCgi: PhpCgiProcess, socketPath: string, requestLimit: number) {
+    this.#process = phpCgi;
+    this.pid = phpCgi.pid;
     this.socketPath = socketPath;
     this.requestLimit = requestLimit;
-    this.exited = exited;
-    this.#status = new ProcessStatus(pid);
+    this.exited = phpCgi.exited;
+    this.#status = new ProcessStatus(phpCgi.pid);
     // The group was spawned detached, so it does not die with us: this covers every exit that runs
     // 'exit' handlers (process.exit, an uncaught exception). A signal that kills Node outright
     // (SIGTERM without a handler, SIGKILL) still leaves php-cgi behind: whoever handles signals
     // should call stop(). On Lambda the whole sandbox goes anyway.
-    this.#killOnProcessExit = () => killGroup(pid);
+    this.#killOnProcessExit = () => phpCgi.kill();
     process.once('exit', this.#killOnProcessExit);
-    void exited.then((exit) => {
+    void this.exited.then((exit) => {
       this.#exit = exit;
       this.#connection?.destroy();
       this.#status.close();
@@ -103,21 +118,51 @@ export class PhpFastCgiServer {
     // detached: php-cgi leads its own process group, so a deadline kills whatever a script started
     // (proc_open, exec) along with it.
     const child = spawn(options.phpCgiBinary, ['-b', socketPath], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<ServerExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      // A spawn failure emits 'error' and no 'exit'.
+      child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    });
+    const phpCgi: PhpCgiProcess = {
+      pid: child.pid ?? 0,
+      exited,
+      output: [child.stdout!, child.stderr!],
+      kill: () => {
+        if (child.pid !== undefined) killGroup(child.pid);
+      },
+    };
+    return PhpFastCgiServer.#whenReady(phpCgi, socketPath, requestLimit, options);
+  }
 
+  /**
+   * Takes over a php-cgi that the layer's start script started before Node (early-php-cgi.sh),
+   * once it answers FastCGI. It is this process's child (the script exec'd Node) but not one
+   * Node spawned: Node is never told of its exit, so its death is read from /proc when a SIGCHLD
+   * comes (it stays a zombie, whose status /proc still gives); its output arrives on a FIFO.
+   * Rejects, leaving nothing behind, when it is not the php-cgi `options` describe, or when it
+   * died or hangs: the caller then spawns one.
+   */
+  static async adopt(options: PhpFastCgiServerOptions, early: { pid: number; dir: string }): Promise<PhpFastCgiServer> {
+    const phpCgi = adoptEarlyProcess(options.phpCgiBinary, early);
+    const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
+    try {
+      return await PhpFastCgiServer.#whenReady(phpCgi, path.join(early.dir, 'php.sock'), requestLimit, options);
+    } catch (error) {
+      phpCgi.cleanup?.();
+      throw error;
+    }
+  }
+
+  /** Resolves once `phpCgi` answers FastCGI on `socketPath`; rejects, having killed it, if it exits or hangs first. */
+  static async #whenReady(phpCgi: PhpCgiProcess, socketPath: string, requestLimit: number, options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
     /** php-cgi's output until it is ready, for the error message should it never be. */
     let startupLines: string[] | undefined = [];
     const log = (line: string): void => {
       if (startupLines && startupLines.length < STARTUP_LINES_KEPT) startupLines.push(line);
       options.log(line);
     };
-    forwardLines(child.stdout!, log);
-    forwardLines(child.stderr!, log);
-
-    const exited = new Promise<ServerExit>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      // A spawn failure emits 'error' and no 'exit'.
-      child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    });
+    for (const stream of phpCgi.output) forwardLines(stream, log);
+    const { exited } = phpCgi;
 
     const stopWaiting = new AbortController();
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -136,18 +181,18 @@ export class PhpFastCgiServer {
       // A cut handshake usually means php-cgi is exiting by itself: its exit status says more.
       if (!stopWaiting.signal.aborted) await Promise.race([exited, delay(EXIT_GRACE_MS)]);
       const reason = stopWaiting.signal.aborted ? (stopWaiting.signal.reason as Error) : (error as Error);
-      if (child.pid !== undefined) killGroup(child.pid);
+      phpCgi.kill();
       await exited;
       removeSocketFile(socketPath);
       // php-cgi's last words ("… is not valid") may still be in its pipes.
-      if (!child.stderr!.closed) await Promise.race([once(child.stderr!, 'close').catch(() => {}), delay(EXIT_GRACE_MS)]);
+      await Promise.race([Promise.all(phpCgi.output.map((stream) => (stream.closed ? undefined : once(stream, 'close').catch(() => {})))), delay(EXIT_GRACE_MS)]);
       const output = startupLines.length > 0 ? `: ${startupLines.join(' | ')}` : '';
       throw new Error(`${reason.message}${output}`);
     } finally {
       clearTimeout(timeout);
     }
     startupLines = undefined;
-    return new PhpFastCgiServer(child, child.pid!, socketPath, requestLimit, exited);
+    return new PhpFastCgiServer(phpCgi, socketPath, requestLimit);
   }
 
   get running(): boolean {
@@ -190,13 +235,13 @@ export class PhpFastCgiServer {
 
   /** SIGKILLs php-cgi's whole process group and waits for php-cgi to be gone. */
   async kill(): Promise<void> {
-    killGroup(this.pid);
+    this.#process.kill();
     this.#connection?.destroy();
     await this.exited;
     removeSocketFile(this.socketPath);
+    this.#process.cleanup?.();
     // The child's pipes stay open while something it started still holds them: do not wait on them.
-    this.#child.stdout?.destroy();
-    this.#child.stderr?.destroy();
+    for (const stream of this.#process.output) stream.destroy();
   }
 }
 
