@@ -71,8 +71,12 @@ async function main(): Promise<void> {
       // pays for the longer of the two rather than both; the first event waits for php-cgi, and a
       // php-cgi that cannot start fails that first invocation and the process.
       firstInvocation = client.nextInvocation();
-      // Handled by the loop, which awaits it as soon as init is done (synchronously, below).
+      // Handled by the loop, which awaits it as soon as init is done.
       firstInvocation.catch(() => {});
+      // One turn of the event loop first: the request leaves as soon as the connection is up
+      // (at once, on loopback), instead of after the synchronous work of starting or taking over
+      // php-cgi (a fork, /proc reads, a directory watch: a few ms).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     let failure: PhpStartError | undefined;
     let started = false;
