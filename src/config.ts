@@ -20,10 +20,10 @@ export interface RuntimeConfig {
   earlyPhpCgi: EarlyPhpCgi | undefined;
 }
 
-/** LAMBDA_PHP_EARLY_FASTCGI: "<pid> <folder>"; the folder holds php.sock and the FIFO `output`. */
+/** LAMBDA_PHP_EARLY_FASTCGI: "<pid> <path>"; its socket is <path>.sock, its output the FIFO <path>.fifo. */
 export interface EarlyPhpCgi {
   pid: number;
-  dir: string;
+  path: string;
 }
 
 /** Set by php-build/early-php-cgi.sh; the runtime's, not the function's (PHP does not see it). */
@@ -34,7 +34,7 @@ export function parseEarlyPhpCgi(value: string | undefined): EarlyPhpCgi | undef
   const match = /^(\d{1,10}) (\/\S+)$/.exec(value ?? '');
   if (!match) return undefined;
   const pid = Number(match[1]);
-  return pid > 1 ? { pid, dir: match[2]! } : undefined;
+  return pid > 1 ? { pid, path: match[2]! } : undefined;
 }
 
 /** A problem a user must fix in the function's settings or code; `errorType` goes to Lambda. */

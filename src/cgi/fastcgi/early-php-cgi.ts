@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { constants } from 'node:os';
-import path from 'node:path';
+import type { EarlyPhpCgi } from '../../config.ts';
 import type { PhpCgiProcess, ServerExit } from './php-fastcgi-server.ts';
 
 /**
@@ -12,15 +12,16 @@ import type { PhpCgiProcess, ServerExit } from './php-fastcgi-server.ts';
  *   told of its exit; nothing reaps it either, so once dead it stays a zombie, and the zombie's
  *   /proc/<pid>/stat holds its exit status (field 52): that is read whenever a SIGCHLD arrives or
  *   its output ends;
- * - its stdout and stderr are a FIFO in its folder, opened here for reading (then unlinked);
+ * - its stdout and stderr are a FIFO (<path>.fifo), opened here for reading (then unlinked);
  * - it leads its own process group when the script found `setsid`; otherwise only it is killed.
  *
- * Throws, leaving no process and no folder behind, when the pid is not a php-cgi this process
+ * Throws, leaving no process and no file behind, when the pid is not a php-cgi this process
  * started that way: the caller then spawns its own.
  */
-export function adoptEarlyProcess(phpCgiBinary: string, early: { pid: number; dir: string }): PhpCgiProcess {
-  const { pid, dir } = early;
-  const socketPath = path.join(dir, 'php.sock');
+export function adoptEarlyProcess(phpCgiBinary: string, early: EarlyPhpCgi): PhpCgiProcess {
+  const { pid } = early;
+  const socketPath = earlySocketPath(early);
+  const fifo = `${early.path}.fifo`;
   const stat = readStat(pid);
   if (stat === undefined || stat.ppid !== process.pid) {
     // Not our child (a stale or hand-set variable): not ours to kill either.
@@ -34,7 +35,6 @@ export function adoptEarlyProcess(phpCgiBinary: string, early: { pid: number; di
       throw new Error(`process ${pid} is not ${phpCgiBinary} -b ${socketPath} (it runs: ${args.join(' ')})`);
     }
     if (stat.state === 'Z' || stat.state === 'X') throw new Error(`php-cgi (pid ${pid}) had already exited`);
-    const fifo = path.join(dir, 'output');
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     fs.rmSync(fifo);
     const output = new net.Socket({ fd, readable: true, writable: false });
@@ -55,13 +55,21 @@ export function adoptEarlyProcess(phpCgiBinary: string, early: { pid: number; di
       exited,
       output: [output],
       kill,
-      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
   } catch (error) {
     kill();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeEarlyFiles(early);
     throw error;
   }
+}
+
+/** Where the early php-cgi listens. */
+export function earlySocketPath(early: EarlyPhpCgi): string {
+  return `${early.path}.sock`;
+}
+
+function removeEarlyFiles(early: EarlyPhpCgi): void {
+  for (const file of [`${early.path}.fifo`, earlySocketPath(early)]) fs.rmSync(file, { force: true });
 }
 
 interface Stat {
@@ -113,8 +121,8 @@ function signalKill(pid: number): void {
  * Kills the early php-cgi and removes its folder, for a runtime that will not take it over (it
  * exits during init, or runs in CGI mode); a process that is not this runtime's child is left be.
  */
-export function discardEarlyPhpCgi(early: { pid: number; dir: string }): void {
+export function discardEarlyPhpCgi(early: EarlyPhpCgi): void {
   if (readStat(early.pid)?.ppid !== process.pid) return;
   signalKill(early.pid);
-  fs.rmSync(early.dir, { recursive: true, force: true });
+  removeEarlyFiles(early);
 }

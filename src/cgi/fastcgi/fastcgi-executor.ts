@@ -1,6 +1,7 @@
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
 import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
+import type { EarlyPhpCgi } from '../../config.ts';
 import { discardEarlyPhpCgi } from './early-php-cgi.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 
@@ -26,7 +27,7 @@ export interface FastCgiExecutorOptions {
    * A php-cgi the layer's start script already started (php-build/early-php-cgi.sh): the first
    * server is that one when it checks out, else one spawned as usual.
    */
-  early?: { pid: number; dir: string };
+  early?: EarlyPhpCgi;
   /** Why an early php-cgi was not taken over (the runtime then starts its own); ignored by default. */
   warn?: (message: string) => void;
 }
@@ -54,7 +55,7 @@ export class FastCgiExecutor implements PhpExecutor {
   #busy = false;
   #stopped = false;
   /** The early php-cgi, until the first server is started (taken over or not, it is used once). */
-  #early: { pid: number; dir: string } | undefined;
+  #early: EarlyPhpCgi | undefined;
 
   constructor(options: FastCgiExecutorOptions) {
     this.#options = options;

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from '../stderr-lines.ts';
-import { adoptEarlyProcess } from './early-php-cgi.ts';
+import type { EarlyPhpCgi } from '../../config.ts';
+import { adoptEarlyProcess, earlySocketPath } from './early-php-cgi.ts';
 import { FastCgiConnection } from './fastcgi-connection.ts';
 import { connectWhenListening } from './unix-socket-readiness.ts';
 
@@ -46,8 +47,6 @@ export interface PhpCgiProcess {
   output: Array<NodeJS.ReadableStream & { closed: boolean; destroy(): void }>;
   /** SIGKILLs it and, where it leads its own process group, what it started. */
   kill(): void;
-  /** Removes what was made for it, once it is gone (besides its socket file). */
-  cleanup?: () => void;
 }
 
 /**
@@ -142,15 +141,10 @@ export class PhpFastCgiServer {
    * Rejects, leaving nothing behind, when it is not the php-cgi `options` describe, or when it
    * died or hangs: the caller then spawns one.
    */
-  static async adopt(options: PhpFastCgiServerOptions, early: { pid: number; dir: string }): Promise<PhpFastCgiServer> {
+  static async adopt(options: PhpFastCgiServerOptions, early: EarlyPhpCgi): Promise<PhpFastCgiServer> {
     const phpCgi = adoptEarlyProcess(options.phpCgiBinary, early);
-    const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
-    try {
-      return await PhpFastCgiServer.#whenReady(phpCgi, path.join(early.dir, 'php.sock'), requestLimit, options);
-    } catch (error) {
-      phpCgi.cleanup?.();
-      throw error;
-    }
+    // A failure kills it and removes its socket file (the FIFO is gone once opened).
+    return PhpFastCgiServer.#whenReady(phpCgi, earlySocketPath(early), parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS), options);
   }
 
   /** Resolves once `phpCgi` answers FastCGI on `socketPath`; rejects, having killed it, if it exits or hangs first. */
@@ -239,7 +233,6 @@ export class PhpFastCgiServer {
     this.#connection?.destroy();
     await this.exited;
     removeSocketFile(this.socketPath);
-    this.#process.cleanup?.();
     // The child's pipes stay open while something it started still holds them: do not wait on them.
     for (const stream of this.#process.output) stream.destroy();
   }

@@ -4,8 +4,8 @@ import { EARLY_PHP_CGI_VARIABLE, parseEarlyPhpCgi, readRuntimeConfig } from '../
 const BASE = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', LAMBDA_TASK_ROOT: '/var/task', _HANDLER: 'index.php', PHP_CGI_BINARY: '/usr/bin/php-cgi' };
 
 describe('the early php-cgi (LAMBDA_PHP_EARLY_FASTCGI)', () => {
-  it('reads "<pid> <folder>" as early-php-cgi.sh writes it', () => {
-    expect(parseEarlyPhpCgi('4242 /tmp/lambda-php-early-4240')).toEqual({ pid: 4242, dir: '/tmp/lambda-php-early-4240' });
+  it('reads "<pid> <path>" as early-php-cgi.sh writes it', () => {
+    expect(parseEarlyPhpCgi('4242 /tmp/lambda-php-early-4240')).toEqual({ pid: 4242, path: '/tmp/lambda-php-early-4240' });
   });
 
   it('ignores anything else', () => {
@@ -16,7 +16,7 @@ describe('the early php-cgi (LAMBDA_PHP_EARLY_FASTCGI)', () => {
 
   it("is the runtime's: read into the configuration, kept from the function's environment (PHP never sees it)", () => {
     const config = readRuntimeConfig({ ...BASE, [EARLY_PHP_CGI_VARIABLE]: '4242 /tmp/lambda-php-early-4240', DB_HOST: 'db' });
-    expect(config.earlyPhpCgi).toEqual({ pid: 4242, dir: '/tmp/lambda-php-early-4240' });
+    expect(config.earlyPhpCgi).toEqual({ pid: 4242, path: '/tmp/lambda-php-early-4240' });
     expect(config.functionEnv[EARLY_PHP_CGI_VARIABLE]).toBeUndefined();
     expect(config.functionEnv.DB_HOST).toBe('db');
     expect(readRuntimeConfig(BASE).earlyPhpCgi).toBeUndefined();
