@@ -119,12 +119,16 @@ describe('PhpFastCgiServer', () => {
 
 describe('isGone (/proc/<pid>/stat)', () => {
   // Fields 3 (state), 9 (flags) and 31 (pending signals) matter; the rest is a real line's.
-  const line = (comm: string, state: string, flags: number, pending: number): string =>
-    `4242 (${comm}) ${state} 1 4242 4242 0 -1 ${flags} 109 0 0 0 0 0 0 0 20 0 1 0 343030 2990080 414 18446744073709551615 1 1 1 0 0 ${pending} 0 0 0 0 0 0 17 0 0 0 0 0 0 1 1 1 1 1 1 1 0\n`;
+  const line = (comm: string, state: string, flags: number, pending: number): Buffer =>
+    Buffer.from(`4242 (${comm}) ${state} 1 4242 4242 0 -1 ${flags} 109 0 0 0 0 0 0 0 20 0 1 0 343030 2990080 414 18446744073709551615 1 1 1 0 0 ${pending} 0 0 0 0 0 0 17 0 0 0 0 0 0 1 1 1 1 1 1 1 0\n`);
 
   it('reads a running process as alive, whatever its name holds', () => {
     for (const comm of ['php-cgi', 'php (cgi) x', 'a) S 1 2 3', '']) expect(isGone(line(comm, 'S', 0x400140, 0)), comm).toBe(false);
     expect(isGone(line('php-cgi', 'R', 0x400040, 1 << 13))).toBe(false);
+    // High bits set in both (PF_* flags above 2^31, signals up to 31): still read right.
+    expect(isGone(line('php-cgi', 'S', 0x80400140, 0x40000000 | (1 << 14)))).toBe(false);
+    expect(isGone(line('php-cgi', 'S', 0x80400144, 0))).toBe(true);
+    expect(isGone(line('php-cgi', 'S', 0x80400140, 0x40000100))).toBe(true);
   });
 
   it('reads a zombie, a dead process, one exiting and one with SIGKILL pending as gone', () => {
@@ -135,6 +139,7 @@ describe('isGone (/proc/<pid>/stat)', () => {
   });
 
   it('agrees with the kernel about this very process', () => {
-    expect(isGone(fs.readFileSync('/proc/self/stat', 'latin1'))).toBe(false);
+    expect(isGone(fs.readFileSync('/proc/self/stat'))).toBe(false);
+    expect(isGone(Buffer.alloc(0))).toBe(true);
   });
 });
