@@ -190,22 +190,42 @@ export class HttpResponseParser {
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/;
 
+const LOWER_CASE_NAMES = new Map<string, string>();
+/** Names come from the server: the memory of them is bounded. */
+const MAX_REMEMBERED_NAMES = 256;
+
+function lowerCaseName(name: string): string {
+  let lower = LOWER_CASE_NAMES.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_CASE_NAMES.size >= MAX_REMEMBERED_NAMES) LOWER_CASE_NAMES.clear();
+    LOWER_CASE_NAMES.set(name, lower);
+  }
+  return lower;
+}
+
 function parseHead(text: string): Head {
-  const lines = text.split('\r\n');
-  const status = STATUS_LINE.exec(lines[0]!);
-  if (!status) throw new HttpProtocolError(`invalid status line ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const statusLine = text.slice(0, lineEnd);
+  const status = STATUS_LINE.exec(statusLine);
+  if (!status) throw new HttpProtocolError(`invalid status line ${JSON.stringify(statusLine.slice(0, 80))}`);
   const minorVersion = status[1];
   const statusCode = Number(status[2]);
   const headers: ResponseHeaders = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
+  // Line by line in place (no array of lines); each response repeats the same few names, whose
+  // lower-case forms are remembered.
+  for (let start = lineEnd + 2; start < text.length; start = lineEnd + 2) {
+    lineEnd = text.indexOf('\r\n', start);
+    if (lineEnd < 0) lineEnd = text.length;
+    const colon = text.indexOf(':', start);
+    const first = text.charCodeAt(start);
     // Obsolete line folding (a line starting with a space) is an error for a client to accept (RFC 9112 §5.2).
-    if (colon <= 0 || line.charCodeAt(0) === 0x20 || line.charCodeAt(0) === 0x09) {
-      throw new HttpProtocolError(`invalid header line ${JSON.stringify(line.slice(0, 80))}`);
+    if (colon <= start || colon > lineEnd || first === 0x20 || first === 0x09) {
+      throw new HttpProtocolError(`invalid header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`);
     }
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const name = lowerCaseName(text.slice(start, colon));
+    const value = text.slice(colon + 1, lineEnd).trim();
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
     else if (typeof existing === 'string') headers[name] = [existing, value];
