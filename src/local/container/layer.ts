@@ -43,6 +43,7 @@ function copiedFiles(variant: LayerVariant): Array<[string, string]> {
   const files: Array<[string, string]> = [
     ['lambda-php/bootstrap.js', 'dist/bootstrap.js'],
     ['lambda-php/php-env.sh', 'php-build/php-env.sh'],
+    ['lambda-php/early-php-cgi.sh', 'php-build/early-php-cgi.sh'],
   ];
   files.push(variant === 'provided' ? ['bootstrap', 'php-build/bootstrap'] : ['lambda-php/exec-wrapper', 'php-build/exec-wrapper']);
   return files;
