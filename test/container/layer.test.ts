@@ -118,7 +118,7 @@ describe('layerStaleness', () => {
     }
     return repo;
   }
-  const sources = { 'dist/bootstrap.js': 'runtime v1', 'php-build/php-env.sh': 'env', 'php-build/bootstrap': 'boot', 'Dockerfile.build': 'FROM x' };
+  const sources = { 'dist/bootstrap.js': 'runtime v1', 'php-build/php-env.sh': 'env', 'php-build/early-php-cgi.sh': 'early', 'php-build/bootstrap': 'boot', 'Dockerfile.build': 'FROM x' };
   function writeLayer(repo: string, bootstrapJs: string, osName: string): string {
     const zipFile = layerZipPath(repo, 'provided');
     mkdirSync(path.dirname(zipFile), { recursive: true });
@@ -126,6 +126,7 @@ describe('layerStaleness', () => {
       { name: 'bootstrap', data: 'boot', mode: 0o755 },
       { name: 'lambda-php/bootstrap.js', data: bootstrapJs },
       { name: 'lambda-php/php-env.sh', data: 'env' },
+      { name: 'lambda-php/early-php-cgi.sh', data: 'early' },
       { name: 'php/build-info.txt', data: `PHP 8.2\nPRETTY_NAME="${osName}"\n` },
     ]));
     return zipFile;
