@@ -297,8 +297,8 @@ function formatStages(results: WarmResult[], bookkeeping: Bookkeeping | undefine
 
 ${table(rows, (c) => c > 2)}
   event wait  event handed over → written on the runtime's parked GET /next
-  work        event written → the runtime's POST /response arrives: undici reads /next, the event becomes a
-              request, PHP runs, the result becomes JSON, undici sends it (compare 'core' above: the same
+  work        event written → the runtime's POST /response arrives: its client reads /next, the event becomes
+              a request, PHP runs, the result becomes JSON, the client sends it (compare 'core' above: the same
               work in this process, without the Runtime API); for the null runtime, the same minus PHP and
               the event handling
   upload      POST headers → body read;   tail: 202 sent → the runtime's next GET /next arrives
