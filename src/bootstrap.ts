@@ -33,11 +33,20 @@ function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecuto
     const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
     return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
   }
+  const env = phpProcessEnvironment(config.functionEnv);
+  // The start script gave the early php-cgi the function's whole environment; the runtime gives
+  // its own php-cgi that environment without the CGI variables it sets per request. When the
+  // function sets one of those (HTTPS, say), only a php-cgi started here has the right one.
+  let early = config.earlyPhpCgi;
+  if (early !== undefined && Object.keys(env).length !== Object.keys(config.functionEnv).length) {
+    discardEarlyPhpCgi(early);
+    early = undefined;
+  }
   return new FastCgiExecutor({
     phpCgiBinary,
-    env: phpProcessEnvironment(config.functionEnv),
+    env,
     log: (line) => log.write(undefined, 'PHP', line),
-    early: config.earlyPhpCgi,
+    early,
     warn: (message) => log.write(undefined, 'WARN', message),
   });
 }

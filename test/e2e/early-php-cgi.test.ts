@@ -154,6 +154,21 @@ describe('when the early php-cgi cannot be taken over', () => {
     expect(left).toEqual([]);
   });
 
+  it('starts its own php-cgi when the function sets a variable the runtime sets per request (HTTPS)', async () => {
+    const before = liveEarlyPhpCgis();
+    const fn = await startEarly({ HTTPS: 'on' });
+    try {
+      const response = await call(fn, { path: '/index.php' });
+      const server = JSON.parse(response.body.toString()).server as Record<string, unknown>;
+      // The function's HTTPS must not pass for the request's: this request came over plain HTTP.
+      expect(server.HTTPS).toBeUndefined();
+      expect(commandLine(JSON.parse((await call(fn, { path: '/state.php' })).body.toString()).pid)).not.toContain('/lambda-php-early-');
+      expect(liveEarlyPhpCgis().filter((pid) => !before.includes(pid))).toEqual([]);
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it('does not start php-cgi early in CGI mode', async () => {
     const before = liveEarlyPhpCgis();
     const fn = await startEarly({ PHP_CGI_MODE: 'cgi' });
