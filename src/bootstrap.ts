@@ -55,13 +55,22 @@ async function main(): Promise<void> {
   // The php-cgi the layer's start script may have started before Node (early-php-cgi.sh) must not
   // outlive this process, whichever way it ends; once taken over, its server kills it too.
   const early = parseEarlyPhpCgi(process.env[EARLY_PHP_CGI_VARIABLE]);
-  if (early !== undefined) process.once('exit', () => discardEarlyPhpCgi(early));
+  // A signal during init (Lambda stopping a failed sandbox) exits through the 'exit' handlers too,
+  // rather than killing Node outright; once init is done, the runtime's own shutdown takes over.
+  const exitDuringInit = (signal: NodeJS.Signals): void => process.exit(signal === 'SIGINT' ? 130 : 143);
+  if (early !== undefined) {
+    process.once('exit', () => discardEarlyPhpCgi(early));
+    process.once('SIGTERM', exitDuringInit);
+    process.once('SIGINT', exitDuringInit);
+  }
   let config: RuntimeConfig;
   try {
     config = readRuntimeConfig();
   } catch (error) {
     log.write(undefined, 'ERROR', (error as Error).message);
     if (!process.env.AWS_LAMBDA_RUNTIME_API) process.exit(1);
+    // Before reporting: Lambda may stop the process (SIGKILL) as soon as it hears of the failure.
+    if (early !== undefined) discardEarlyPhpCgi(early);
     await new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API).postInitError(toLambdaError(error)).catch(() => {});
     process.exit(1);
   }
@@ -122,11 +131,15 @@ async function main(): Promise<void> {
   } catch (error) {
     const lambdaError = toLambdaError(error);
     log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
+    // Before reporting: Lambda may stop the process (SIGKILL) as soon as it hears of the failure.
+    if (early !== undefined) discardEarlyPhpCgi(early);
     await client.postInitError(lambdaError).catch(() => {});
     process.exit(1);
   }
 
   const shutdown = () => void executor.stop().finally(() => process.exit(0));
+  process.off('SIGTERM', exitDuringInit);
+  process.off('SIGINT', exitDuringInit);
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 

@@ -49,6 +49,11 @@ function commandLine(pid: number): string {
   }
 }
 
+/** The socket and FIFO files the early script makes in /tmp. */
+function earlyFiles(): string[] {
+  return readdirSync('/tmp').filter((name) => name.startsWith('lambda-php-early-'));
+}
+
 /** Live (not zombie) processes started by the early script, whoever's. */
 function liveEarlyPhpCgis(): number[] {
   return readdirSync('/proc')
@@ -141,8 +146,9 @@ describe('when the early php-cgi cannot be taken over', () => {
     }
   });
 
-  it('leaves no php-cgi behind when init fails', async () => {
+  it('leaves no php-cgi and no file behind when init fails', async () => {
     const before = liveEarlyPhpCgis();
+    const filesBefore = earlyFiles();
     const fn = await startEarly({}, 'public/missing.php');
     try {
       const result = await fn.invoke(eventFor('function-url', { path: '/' }));
@@ -152,10 +158,12 @@ describe('when the early php-cgi cannot be taken over', () => {
     }
     const left = liveEarlyPhpCgis().filter((pid) => !before.includes(pid));
     expect(left).toEqual([]);
+    expect(earlyFiles().filter((name) => !filesBefore.includes(name))).toEqual([]);
   });
 
   it('starts its own php-cgi when the function sets a variable the runtime sets per request (HTTPS)', async () => {
     const before = liveEarlyPhpCgis();
+    const filesBefore = earlyFiles();
     const fn = await startEarly({ HTTPS: 'on' });
     try {
       const response = await call(fn, { path: '/index.php' });
@@ -164,6 +172,7 @@ describe('when the early php-cgi cannot be taken over', () => {
       expect(server.HTTPS).toBeUndefined();
       expect(commandLine(JSON.parse((await call(fn, { path: '/state.php' })).body.toString()).pid)).not.toContain('/lambda-php-early-');
       expect(liveEarlyPhpCgis().filter((pid) => !before.includes(pid))).toEqual([]);
+      expect(earlyFiles().filter((name) => !filesBefore.includes(name))).toEqual([]);
     } finally {
       await fn.stop();
     }
