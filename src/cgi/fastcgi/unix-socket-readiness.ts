@@ -66,6 +66,9 @@ export function connectWhenListening(socketPath: string, signal: AbortSignal): P
 
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
+    // A server started before us (the layer's early php-cgi) is usually listening already: then
+    // no watch is needed, and setting one up costs a few ms of Node's first use of fs.watch.
+    if (fs.existsSync(socketPath)) return attempt();
     try {
       watcher = fs.watch(directory, { persistent: false }, (_event, changed) => {
         if (changed !== fileName) return;
