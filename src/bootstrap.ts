@@ -118,16 +118,17 @@ async function main(): Promise<void> {
       functionEnv: config.functionEnv,
       inheritsFunctionEnv: config.phpMode === 'fastcgi',
       deadlineMarginMs: config.deadlineMarginMs,
+      // A first event can come while php-cgi is still starting (it boots while the first /next
+      // waits): it is routed and given its CGI environment meanwhile, and goes to PHP once php-cgi
+      // is up; a php-cgi that cannot start fails it, and the process. After that, nothing to wait for.
+      phpReady: () =>
+        started
+          ? undefined
+          : ready.then(() => {
+              if (failure) throw failure;
+            }),
     });
-    const handleHttp = createInvocationHandler(http, log);
-    handle = async (invocation) => {
-      // Once php-cgi has started, invocations go straight to PHP (no promise to await).
-      if (!started) {
-        await ready;
-        if (failure) throw failure;
-      }
-      return handleHttp(invocation);
-    };
+    handle = createInvocationHandler(http, log);
   } catch (error) {
     const lambdaError = toLambdaError(error);
     log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);

@@ -15,6 +15,11 @@ export interface PhpHttpHandlerOptions {
   inheritsFunctionEnv: boolean;
   /** PHP is stopped this long before Lambda's deadline, so that the caller still gets a 504. */
   deadlineMarginMs: number;
+  /**
+   * Settles once PHP can take requests, and rejects (failing the invocation with that error) if it
+   * cannot start; undefined once it can. Awaited after routing, before the request is sent.
+   */
+  phpReady?: () => Promise<void> | undefined;
 }
 
 export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN', message: string) => void;
@@ -39,6 +44,8 @@ export class PhpHttpHandler {
       inheritsFunctionEnv: this.options.inheritsFunctionEnv,
     });
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
+    const starting = this.options.phpReady?.();
+    if (starting) await starting;
     try {
       const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
       return parseCgiResponse(output);
