@@ -9,28 +9,28 @@ import { phpProcessEnvironment } from './cgi/cgi-environment.ts';
 import { discardEarlyPhpCgi } from './cgi/fastcgi/early-php-cgi.ts';
 import { FastCgiExecutor } from './cgi/fastcgi/fastcgi-executor.ts';
 import type { PhpExecutor } from './cgi/php-executor.ts';
-import { EARLY_PHP_CGI_VARIABLE, parseEarlyPhpCgi, readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import { EARLY_PHP_CGI_VARIABLE, parseEarlyPhpCgi, readLogSettings, readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import { PhpConsoleRunner } from './php/php-console-runner.ts';
+import { PhpEventHandler } from './php/php-event-handler.ts';
 import { PhpHttpHandler } from './php/php-http-handler.ts';
 import { DocumentRootRouter } from './router/document-root-router.ts';
 import type { Invocation } from './runtime-api/invocation.ts';
 import { RuntimeApiClient, RuntimeApiFatalError } from './runtime-api/runtime-api-client.ts';
-import { checkHandler, checkPhpCgiBinary } from './runtime/init-checks.ts';
+import { checkEventHandler, checkHandler, checkPhpCgiBinary, checkPhpCliBinary } from './runtime/init-checks.ts';
 import { createInvocationHandler, type InvocationHandler } from './runtime/invocation-handler.ts';
 import { runLoop, toLambdaError } from './runtime/runtime-loop.ts';
 import { stdoutLog } from './runtime/runtime-log.ts';
 
-const log = stdoutLog();
+const log = stdoutLog(readLogSettings());
 
 class PhpStartError extends Error {
   readonly errorType = 'Runtime.PhpStartFailed';
   readonly fatal = true;
 }
 
-function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecutor {
-  // The layer and scripts/build.mjs put cgi-spawner next to this bundle; without it Node spawns php-cgi.
+function createExecutor(config: RuntimeConfig, phpCgiBinary: string, spawnerBinary: string | undefined): PhpExecutor {
   if (config.phpMode === 'cgi') {
     if (config.earlyPhpCgi !== undefined) discardEarlyPhpCgi(config.earlyPhpCgi);
-    const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
     return new CgiExecutor({ phpCgiBinary, spawnerBinary, log: (line) => log.write(undefined, 'WARN', line) });
   }
   const env = phpProcessEnvironment(config.functionEnv);
@@ -48,6 +48,7 @@ function createExecutor(config: RuntimeConfig, phpCgiBinary: string): PhpExecuto
     log: (line) => log.write(undefined, 'PHP', line),
     early,
     warn: (message) => log.write(undefined, 'WARN', message),
+    tiedExec: spawnerBinary,
   });
 }
 
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   try {
     config = readRuntimeConfig();
   } catch (error) {
-    log.write(undefined, 'ERROR', (error as Error).message);
+    log.write(undefined, 'ERROR', (error as Error).message, { errorType: toLambdaError(error).errorType });
     if (!process.env.AWS_LAMBDA_RUNTIME_API) process.exit(1);
     // Before reporting: Lambda may stop the process (SIGKILL) as soon as it hears of the failure.
     if (early !== undefined) discardEarlyPhpCgi(early);
@@ -81,8 +82,14 @@ async function main(): Promise<void> {
   let firstInvocation: Promise<Invocation> | undefined;
   try {
     checkHandler(config);
+    checkEventHandler(config);
     const phpCgiBinary = checkPhpCgiBinary(config);
-    executor = createExecutor(config, phpCgiBinary);
+    const phpCliBinary = checkPhpCliBinary(config);
+    // The layer and scripts/build.mjs put cgi-spawner next to this bundle. It starts php-cgi (and
+    // console commands) so that they die with this process, even one killed with SIGKILL; without
+    // it Node spawns them, and they can outlive a SIGKILLed bootstrap.
+    const spawnerBinary = CgiSpawner.find(fileURLToPath(new URL('./cgi-spawner', import.meta.url)));
+    executor = createExecutor(config, phpCgiBinary, spawnerBinary);
     if (config.phpMode === 'fastcgi') {
       // Init ends, for Lambda, at the first /next: it goes out first. php-cgi (the longest step of a
       // cold start, about 30 ms) then boots while that request waits for an event, so a cold start
@@ -110,7 +117,17 @@ async function main(): Promise<void> {
       await ready;
       if (failure) throw failure;
     }
-    const router = new DocumentRootRouter(config.documentRoot, config.handlerPath);
+    // A first event can come while php-cgi is still starting (it boots while the first /next
+    // waits): it is routed and given its CGI environment meanwhile, and goes to PHP once php-cgi
+    // is up; a php-cgi that cannot start fails it, and the process. After that, nothing to wait for.
+    const phpReady = (): Promise<void> | undefined =>
+      started
+        ? undefined
+        : ready.then(() => {
+            if (failure) throw failure;
+          });
+    // The event script never answers HTTP, even where the document root holds it.
+    const router = new DocumentRootRouter(config.documentRoot, config.handlerPath, { hiddenScripts: config.eventHandlerPath ? [config.eventHandlerPath] : [] });
     const http = new PhpHttpHandler({
       router,
       executor,
@@ -118,20 +135,30 @@ async function main(): Promise<void> {
       functionEnv: config.functionEnv,
       inheritsFunctionEnv: config.phpMode === 'fastcgi',
       deadlineMarginMs: config.deadlineMarginMs,
-      // A first event can come while php-cgi is still starting (it boots while the first /next
-      // waits): it is routed and given its CGI environment meanwhile, and goes to PHP once php-cgi
-      // is up; a php-cgi that cannot start fails it, and the process. After that, nothing to wait for.
-      phpReady: () =>
-        started
-          ? undefined
-          : ready.then(() => {
-              if (failure) throw failure;
-            }),
+      phpReady,
     });
-    handle = createInvocationHandler(http, log);
+    const events = config.eventHandlerPath === undefined ? undefined : new PhpEventHandler({
+      executor,
+      scriptPath: config.eventHandlerPath,
+      taskRoot: config.taskRoot,
+      functionEnv: config.functionEnv,
+      inheritsFunctionEnv: config.phpMode === 'fastcgi',
+      deadlineMarginMs: config.deadlineMarginMs,
+      phpReady,
+    });
+    // Console commands run the PHP CLI, not php-cgi: they need not wait for it.
+    const consoleRunner = !config.consoleEnabled ? undefined : new PhpConsoleRunner({
+      phpCliBinary,
+      phpCliWanted: config.phpCliBinary,
+      taskRoot: config.taskRoot,
+      env: phpProcessEnvironment(config.functionEnv),
+      deadlineMarginMs: config.deadlineMarginMs,
+      tiedExec: spawnerBinary,
+    });
+    handle = createInvocationHandler(http, log, { events, console: consoleRunner });
   } catch (error) {
     const lambdaError = toLambdaError(error);
-    log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
+    log.write(undefined, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`, { errorType: lambdaError.errorType });
     // Before reporting: Lambda may stop the process (SIGKILL) as soon as it hears of the failure.
     if (early !== undefined) discardEarlyPhpCgi(early);
     await client.postInitError(lambdaError).catch(() => {});

@@ -154,7 +154,8 @@ function item_out(int $id, array $item): array
 
 // --- Routing --------------------------------------------------------------------------------
 
-$store = new ItemStore(getenv('API_DATA_FILE') ?: sys_get_temp_dir() . '/lambda-php-example-api.json');
+$dataFile = getenv('API_DATA_FILE') ?: sys_get_temp_dir() . '/lambda-php-example-api.json';
+$store = new ItemStore($dataFile);
 $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
 $path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
 $path = $path === '/' ? '/' : rtrim($path, '/');
@@ -172,6 +173,8 @@ if ($path === '/') {
     respond(200, [
         'name' => 'Example items API',
         'endpoints' => ['GET /items', 'POST /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}'],
+        // Where the items are kept: under `serve`, on the host's /tmp, across restarts.
+        'data_file' => $dataFile,
     ]);
 } elseif ($path === '/items') {
     $allow('GET', 'POST');

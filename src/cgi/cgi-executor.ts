@@ -124,7 +124,11 @@ export class CgiExecutor implements PhpExecutor {
   #executeFromNode(request: PhpRequest): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       // detached: php-cgi may start children of its own (proc_open, exec); a deadline kills the group.
-      const child = spawn(this.options.phpCgiBinary, [], { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      // Through a working cgi-spawner's --tied-exec (requests that overlap one it is running), php-cgi
+      // dies with this process even if it is killed with SIGKILL.
+      const spawner = this.#spawnerBinary;
+      const [command, args] = spawner === undefined ? [this.options.phpCgiBinary, []] : [spawner, ['--tied-exec', String(process.pid), this.options.phpCgiBinary]];
+      const child = spawn(command, args, { env: request.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const stdout: Buffer[] = [];
       const stderr = new LineSplitter(request.log);
       let timedOut = false;
@@ -188,14 +192,20 @@ function timeUntil(deadline: number): number {
   return Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now()));
 }
 
-/** php-cgi's answer, once it has exited: its stdout, unless the deadline or a silent death came first. */
+/**
+ * php-cgi's answer, once it has exited: its stdout, unless the deadline, a signal or a silent
+ * death came first.
+ */
 function cgiOutput(stdout: Buffer[], exit: SpawnedExit, timedOut: boolean): Buffer {
   if (timedOut) throw new PhpTimeoutError('php-cgi was still running at the deadline and was killed');
   const output = Buffer.concat(stdout);
-  // A fatal error still produces a complete answer ("Status: 500") with exit code 255:
-  // whether the output is usable is the response parser's call, not the exit code's.
+  // A process ended by a signal (SIGKILL from the OOM killer, a segfault in an extension) stopped
+  // wherever it was: what it had flushed may be half a page, so it is never served.
+  if (exit.signal) throw new PhpCrashError(`php-cgi was killed by signal ${exit.signal} after writing ${output.length} bytes of output`);
+  // A fatal error still produces a complete answer ("Status: 500") with exit code 255, and exit(3)
+  // a complete page: whether the output is usable is the response parser's call, not the exit code's.
   if (output.length > 0) return output;
-  throw new PhpCrashError(`php-cgi exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) without writing a response`);
+  throw new PhpCrashError(`php-cgi exited (code ${exit.code}) without writing a response`);
 }
 
 function killGroup(pid: number | undefined): void {

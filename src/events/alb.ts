@@ -41,7 +41,8 @@ export const albAdapter: HttpEventAdapter<ALBEvent, ALBResult> = {
   },
 
   toResult(response: HttpResponse, event: ALBEvent): ALBResult {
-    const statusText = reasonPhrase(response.statusCode);
+    // The script's own phrase first ('Status: 404 Gone Fishing'), as a web server would send it.
+    const statusText = response.reasonPhrase ?? reasonPhrase(response.statusCode);
     const result: ALBResult = {
       statusCode: response.statusCode,
       statusDescription: statusText === undefined ? String(response.statusCode) : `${response.statusCode} ${statusText}`,

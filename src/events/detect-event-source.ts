@@ -12,7 +12,8 @@ import { describeUnsupportedEvent } from './unsupported-event-description.ts';
 const ADAPTERS: readonly HttpEventAdapter[] = [apiGatewayV2Adapter, albAdapter, apiGatewayV1Adapter];
 
 const SUPPORTED_SOURCES =
-  'this runtime answers HTTP events only: API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups';
+  'this runtime answers HTTP events (API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups); ' +
+  'set PHP_EVENT_HANDLER to a PHP script to handle other events';
 
 /** The event is valid JSON but no HTTP request: Lambda reports `errorType` to the caller. */
 export class UnsupportedEventError extends Error {

@@ -3,10 +3,11 @@ import type { HeaderMap } from '../http/http-message.ts';
 import { isJsonObject } from './json-object.ts';
 
 /**
- * Builds the request's HeaderMap from an event's `multiValueHeaders` and/or `headers`. Every value
- * of a multi-value name is kept; a name only the single-value map knows is taken from there, so a
- * hand-written event with a partial `multiValueHeaders` loses nothing. Names that are not RFC 7230
- * tokens are dropped, and several `cookie` values become one header, as HTTP/1.1 clients send it.
+ * Builds the request's HeaderMap from an event's `multiValueHeaders` or, when it has none, its
+ * `headers`. The multi-value map is the one source when present: it holds every value of every
+ * header, the single-value map only the last of each, so it can add nothing true. Names that are
+ * not RFC 7230 tokens are dropped, and several `cookie` values become one header, as HTTP/1.1
+ * clients send it.
  */
 export function requestHeaders(singleValues: unknown, multiValues?: unknown): HeaderMap {
   const headers: HeaderMap = new Map();
@@ -15,13 +16,8 @@ export function requestHeaders(singleValues: unknown, multiValues?: unknown): He
       if (!Array.isArray(values)) continue;
       for (const value of values) addHeader(headers, name, value);
     }
-  }
-  const fromMultiValues = new Set(headers.keys());
-  if (isJsonObject(singleValues)) {
-    for (const [name, value] of Object.entries(singleValues)) {
-      if (fromMultiValues.has(name.toLowerCase())) continue;
-      addHeader(headers, name, value);
-    }
+  } else if (isJsonObject(singleValues)) {
+    for (const [name, value] of Object.entries(singleValues)) addHeader(headers, name, value);
   }
   joinCookieValues(headers);
   return headers;

@@ -1,6 +1,7 @@
 import { isJsonObject, isWebSocketRequestContext, type JsonObject } from './json-object.ts';
 
-// `Records[0].eventSource` (`EventSource` for SNS) of the event sources people most often wire by mistake.
+// `Records[0].eventSource` (`EventSource` for SNS), or the event's own `eventSource` for the sources
+// that batch records differently (Kafka, Amazon MQ), of the event sources people most often wire by mistake.
 const RECORD_SOURCES: Readonly<Record<string, string>> = {
   'aws:sqs': 'an SQS event',
   'aws:s3': 'an S3 event',
@@ -8,6 +9,8 @@ const RECORD_SOURCES: Readonly<Record<string, string>> = {
   'aws:dynamodb': 'a DynamoDB Streams event',
   'aws:kinesis': 'a Kinesis event',
   'aws:kafka': 'an Amazon MSK event',
+  SelfManagedKafka: 'a self-managed Apache Kafka event',
+  'aws:mq': 'an Amazon MQ event',
   'aws:ses': 'an SES event',
   'aws:codecommit': 'a CodeCommit event',
 };
@@ -25,6 +28,7 @@ export function describeUnsupportedEvent(event: unknown): string {
 
   const record = Array.isArray(event.Records) ? event.Records[0] : undefined;
   if (isJsonObject(record)) return describeRecord(record);
+  if (typeof event.eventSource === 'string') return `this looks like ${describeSource(event.eventSource)}`;
   if (isWebSocketRequestContext(event.requestContext)) return describeWebSocket(event.requestContext as JsonObject);
   if (typeof event.source === 'string' && typeof event['detail-type'] === 'string') {
     return `this looks like an EventBridge event (source ${quote(event.source)}, detail-type ${quote(event['detail-type'])})`;
@@ -43,9 +47,13 @@ export function describeUnsupportedEvent(event: unknown): string {
 
 function describeRecord(record: JsonObject): string {
   const source = typeof record.eventSource === 'string' ? record.eventSource : record.EventSource;
-  if (typeof source === 'string') return `this looks like ${RECORD_SOURCES[source] ?? `an event from ${quote(source)}`}`;
+  if (typeof source === 'string') return `this looks like ${describeSource(source)}`;
   if (isJsonObject(record.cf)) return 'this looks like a CloudFront Lambda@Edge event';
   return 'this looks like a batch of Records from a non-HTTP event source';
+}
+
+function describeSource(source: string): string {
+  return RECORD_SOURCES[source] ?? `an event from ${quote(source)}`;
 }
 
 function describeWebSocket(requestContext: JsonObject): string {

@@ -25,6 +25,8 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   statusCode: number;
+  /** The script's own reason phrase ('Status: 404 Gone Fishing'), when it gave one. */
+  reasonPhrase?: string;
   /** Lower-case names; `set-cookie` keeps one entry per cookie. */
   headers: HeaderMap;
   body: Buffer;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { LineSplitter } from '../cgi/stderr-lines.ts';
 
 /**
  * One running bootstrap: the process Lambda starts in a fresh sandbox. Stopping it stops everything
@@ -66,6 +66,8 @@ export class BootstrapProcess {
   readonly #descendants = new Map<number, string>();
   /** Set as soon as the process is gone, before its last output has been read. */
   #gone = false;
+  /** The most memory recordMemory() has seen, in MB. */
+  #recordedMb: number | undefined;
 
   constructor(options: BootstrapProcessOptions) {
     const [executable, ...args] = options.command;
@@ -81,9 +83,14 @@ export class BootstrapProcess {
     running.add(this);
     const streamsDone = [this.#child.stdout, this.#child.stderr].map((stream) => {
       if (!stream) return Promise.resolve();
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      lines.on('line', options.onLine);
-      return new Promise<void>((resolve) => lines.once('close', resolve));
+      // Split on LF only, as Lambda does: a CR inside a line (how a runtime keeps a multi-line
+      // record in one CloudWatch event) is part of it. readline would also split on CR.
+      const lines = new LineSplitter(options.onLine);
+      stream.on('data', (chunk: Buffer) => lines.push(chunk));
+      return new Promise<void>((resolve) => stream.once('close', () => {
+        lines.flush();
+        resolve();
+      }));
     });
     this.exited = new Promise<BootstrapExit>((resolve) => {
       this.#child.once('error', (error) => {
@@ -162,6 +169,28 @@ export class BootstrapProcess {
    * Cheap enough for every invocation: it reads a few files, not all of /proc.
    */
   async maxMemoryUsedMb(): Promise<number | undefined> {
+    return this.#memoryNowMb();
+  }
+
+  /**
+   * Notes the bootstrap's descendants and records what they and the bootstrap use now, so that
+   * recordedMemoryMb can still tell once the process is gone (a failed init ends with its exit).
+   * Synchronous: it can run at the very moment the runtime reports its init error.
+   */
+  recordMemory(): void {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#gone) return;
+    if (HAS_PROC_CHILDREN) this.#note(walkDescendants([pid, ...this.#descendants.keys()]));
+    const mb = this.#memoryNowMb();
+    if (mb !== undefined) this.#recordedMb = Math.max(this.#recordedMb ?? 0, mb);
+  }
+
+  /** The most recordMemory() has seen; undefined before it first ran, or where /proc is not available. */
+  get recordedMemoryMb(): number | undefined {
+    return this.#recordedMb;
+  }
+
+  #memoryNowMb(): number | undefined {
     const pid = this.#child.pid;
     if (pid === undefined || this.#gone) return undefined;
     // Synchronous reads: a /proc status file is generated in microseconds, less than the thread-pool
@@ -181,9 +210,13 @@ export class BootstrapProcess {
     }
     // Walking down from the bootstrap and the descendants already known (which stay in the family
     // once orphaned) reads a few small files; a scan of all of /proc costs milliseconds per invocation.
-    const found = HAS_PROC_CHILDREN ? walkDescendants([pid, ...this.#descendants.keys()]) : await this.#scanProc(pid);
+    this.#note(HAS_PROC_CHILDREN ? walkDescendants([pid, ...this.#descendants.keys()]) : await this.#scanProc(pid));
+  }
+
+  /** Records the processes found in the family that are not known yet. */
+  #note(found: number[]): void {
     for (const member of found) {
-      if (member === pid || this.#descendants.has(member)) continue;
+      if (member === this.#child.pid || this.#descendants.has(member)) continue;
       const info = readProcessInfoSync(member);
       if (info) this.#descendants.set(member, info.startTime);
     }

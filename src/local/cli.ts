@@ -3,10 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { phpCgiBinaryFrom } from '../config.ts';
 import { serveContainer } from './container/container-function.ts';
+import { ContainerSetupError } from './container/container-setup-error.ts';
 import { HttpGateway } from './http-gateway.ts';
 import { EVENT_KINDS, isEventKind } from './http-to-event.ts';
-import { InvokeEndpoint } from './invoke-endpoint.ts';
+import { INVOKE_PATH, InvokeEndpoint } from './invoke-endpoint.ts';
+import { describePhpInUse, layerIniPath, phpInUse, prepareLocalPhpIni, resolveOnPath, type LocalPhpIni } from './layer-php-ini.ts';
 import { LocalLambda, type LocalLambdaOptions } from './local-lambda.ts';
 
 /**
@@ -17,30 +20,52 @@ import { LocalLambda, type LocalLambdaOptions } from './local-lambda.ts';
 const USAGE = `Usage:
   lambda-php serve [app dir] [--port 8000] [--host 127.0.0.1] [--handler index.php]
                    [--event ${EVENT_KINDS.join('|')}] [--mode cgi|fastcgi] [--timeout 30]
-                   [--memory 1024] [--env NAME=VALUE]... [--bootstrap file] [--container]
+                   [--memory 1024] [--env NAME=VALUE]... [--event-handler worker.php]
+                   [--bootstrap file] [--container]
       Serve the app over HTTP; each request goes through the function as an event of the chosen kind.
-      Without an app dir, serves examples/hello.
+      A POST to ${INVOKE_PATH} is an event as it is (an SQS batch, a console
+      command), as with rie. Without an app dir, serves examples/hello.
       --container runs the function in a Lambda-like Docker container instead: the PHP layer
       (build/layers, built when missing or stale) at /opt, the app at /var/task, both read-only,
-      only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm.
+      only /tmp writable. Base image: $LAMBDA_BASE_IMAGE, default lambda-php/glibc-base:bullseye-<arch>.
 
   lambda-php invoke --event file.json|- [app dir] [--handler index.php] [--mode cgi|fastcgi]
-                    [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--bootstrap file]
+                    [--timeout 30] [--memory 1024] [--env NAME=VALUE]... [--event-handler worker.php]
+                    [--bootstrap file]
       Run one event (a file, or - for stdin) and print the function's response JSON. Exits 1 on a
-      function error, after printing the error JSON.
+      function error, after printing the error JSON. examples/events has one for each source, and
+      console commands: {"console": "bin/console migrate"}.
+
+  --event-handler sets PHP_EVENT_HANDLER, the script for events that are not HTTP (SQS, S3,
+  schedules, direct invocations); by default the app's worker.php, when it has one.
+  --env AWS_LAMBDA_LOG_FORMAT=JSON gives the function's logs (and Lambda's own lines) as JSON.
 
   lambda-php rie [--port 8080] [--host 0.0.0.0 in a container, else 127.0.0.1] [--handler index.php]
                  [--task-root dir] [--timeout 300] [--memory 3008] -- bootstrap [args...]
       Stand in for AWS's Runtime Interface Emulator: run the bootstrap and serve
       POST /2015-03-31/functions/function/invocations.
 
+  lambda-php version
+      Print this package's version and the Node.js it runs on.
+
   --bootstrap runs another executable bootstrap (any custom runtime) instead of this runtime's.
 `;
 
 class UsageError extends Error {}
 
+/** A failure the user can act on, told in one line (no usage text, no stack trace). */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
 const FUNCTION_OPTIONS = {
   handler: { type: 'string' },
+  'event-handler': { type: 'string' },
   mode: { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
@@ -65,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       return printUsage();
+    case 'version':
+    case '--version':
+      process.stdout.write(`lambda-php ${packageVersion()} (Node.js ${process.version}, ${process.execPath})\n`);
+      return 0;
     default:
       throw new UsageError(`Unknown command '${command}'`);
   }
@@ -89,19 +118,35 @@ async function serve(args: string[]): Promise<number> {
     await server.close();
     return 0;
   }
-  const fn = await LocalLambda.start({ ...withAppIniDir(functionOptions(values, appDir)), log: (line) => process.stdout.write(`${line}\n`) });
+  const options = functionOptions(values, appDir);
+  const region = process.env.AWS_REGION || 'us-east-1';
+  // The port first: when it is taken, nothing has been started that would have to be stopped.
+  let lambda: Promise<LocalLambda> | undefined;
   const gateway = await HttpGateway.start({
-    lambda: fn,
+    lambda: { invoke: (event, invokeOptions) => lambda!.then((fn) => fn.invoke(event, invokeOptions)) },
     eventKind,
     host: values.host ?? '127.0.0.1',
     port: portNumber(values.port ?? '8000'),
-    region: fn.options.region,
+    region,
     accessLog: (line) => process.stdout.write(`${line}\n`),
+  }).catch((error: unknown) => {
+    throw listenError(error);
   });
-  process.stdout.write(`Serving ${appDir} (handler ${fn.options.handler}, ${eventKind} events) on ${gateway.url}\n`);
-  await untilSignal();
-  await gateway.close();
-  await fn.stop();
+  const ini = withLayerPhpIni(options);
+  let fn: LocalLambda | undefined;
+  try {
+    if (!values.bootstrap) for (const line of await phpDescription(ini)) process.stdout.write(`${line}\n`);
+    lambda = LocalLambda.start({ ...ini.options, region, log: (line) => process.stdout.write(`${line}\n`) });
+    fn = await lambda;
+    const eventHandler = fn.options.env.PHP_EVENT_HANDLER;
+    process.stdout.write(`Serving ${appDir} (handler ${fn.options.handler}, ${eventKind} events${eventHandler ? `, event script ${eventHandler}` : ''}) on ${gateway.url}\n`);
+    process.stdout.write(`Other events (SQS, schedules, {"console": ...}): curl -d @examples/events/sqs.json ${gateway.url}${INVOKE_PATH}\n`);
+    await untilSignal();
+  } finally {
+    await gateway.close();
+    await fn?.stop();
+    ini.remove();
+  }
   return 0;
 }
 
@@ -109,16 +154,32 @@ async function invoke(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...FUNCTION_OPTIONS, event: { type: 'string' } } });
   if (values.help) return printUsage();
   if (!values.event) throw new UsageError('invoke needs --event file.json (or --event - for stdin)');
-  const event = values.event === '-' ? readFileSync(0) : readFileSync(path.resolve(values.event));
-  // Function output and Lambda's lines go to stderr: stdout carries the response alone.
-  const fn = await LocalLambda.start({ ...withAppIniDir(functionOptions(values, appDirectory(positionals))), log: (line) => process.stderr.write(`${line}\n`) });
+  const event = readEvent(values.event);
+  const ini = withLayerPhpIni(functionOptions(values, appDirectory(positionals)));
   try {
-    const result = await fn.invoke(event);
-    process.stdout.write(result.payload);
-    process.stdout.write('\n');
-    return result.functionError ? 1 : 0;
+    // Function output and Lambda's lines go to stderr: stdout carries the response alone.
+    const fn = await LocalLambda.start({ ...ini.options, log: (line) => process.stderr.write(`${line}\n`) });
+    try {
+      const result = await fn.invoke(event);
+      process.stdout.write(result.payload);
+      process.stdout.write('\n');
+      return result.functionError ? 1 : 0;
+    } finally {
+      await fn.stop();
+    }
   } finally {
-    await fn.stop();
+    ini.remove();
+  }
+}
+
+/** The event file's bytes, or stdin's for '-'; a file that cannot be read is one line, not a stack trace. */
+function readEvent(file: string): Buffer {
+  if (file === '-') return readFileSync(0);
+  try {
+    return readFileSync(path.resolve(file));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new CliError(`Cannot read the event file ${file}: ${reason} (examples/events/ has a ready event for each source)`, 2);
   }
 }
 
@@ -161,6 +222,9 @@ async function rie(args: string[]): Promise<number> {
     lambda: fn,
     host: values.host ?? (insideContainer() ? '0.0.0.0' : '127.0.0.1'),
     port: portNumber(values.port ?? '8080'),
+  }).catch(async (error: unknown) => {
+    await fn.stop();
+    throw listenError(error);
   });
   process.stdout.write(`Invoke endpoint: POST ${endpoint.url}\n`);
   await untilSignal();
@@ -169,7 +233,7 @@ async function rie(args: string[]): Promise<number> {
   return 0;
 }
 
-type FunctionFlags = { handler?: string; mode?: string; timeout?: string; memory?: string; env?: string[]; bootstrap?: string };
+type FunctionFlags = { handler?: string; 'event-handler'?: string; mode?: string; timeout?: string; memory?: string; env?: string[]; bootstrap?: string };
 
 function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambdaOptions, 'log'> {
   const env = Object.fromEntries((values.env ?? []).map(parseAssignment));
@@ -177,6 +241,8 @@ function functionOptions(values: FunctionFlags, appDir: string): Omit<LocalLambd
     if (values.mode !== 'cgi' && values.mode !== 'fastcgi') throw new UsageError(`--mode must be cgi or fastcgi, not '${values.mode}'`);
     env.PHP_CGI_MODE = values.mode;
   }
+  const eventHandler = values['event-handler'] ?? env.PHP_EVENT_HANDLER ?? defaultEventHandler(appDir);
+  if (eventHandler !== undefined) env.PHP_EVENT_HANDLER = eventHandler;
   return {
     command: values.bootstrap ? [path.resolve(values.bootstrap)] : [process.execPath, bundledBootstrap()],
     taskRoot: appDir,
@@ -194,14 +260,40 @@ function defaultHandler(appDir: string): string {
   return 'index.php';
 }
 
+/** Locally, an app's `worker.php` is its event script unless told otherwise (on Lambda, set PHP_EVENT_HANDLER). */
+function defaultEventHandler(appDir: string): string | undefined {
+  return existsSync(path.join(appDir, 'worker.php')) ? 'worker.php' : undefined;
+}
+
 /**
- * On Lambda the layer has php-cgi scan the app's `php/conf.d` after its own; on this machine the
- * local php-cgi should too. The leading ':' keeps the local PHP's own scan directory first.
+ * The layer's php.ini settings (php-build/php.ini, see layer-php-ini.ts), then the app's
+ * `php/conf.d`, as on Lambda, for the local php-cgi. The generated file goes with this process.
  */
-function withAppIniDir<T extends { taskRoot: string; env?: Record<string, string> }>(options: T): T {
-  const confD = path.join(options.taskRoot, 'php', 'conf.d');
-  if (options.env?.PHP_INI_SCAN_DIR !== undefined || !existsSync(confD)) return options;
-  return { ...options, env: { ...options.env, PHP_INI_SCAN_DIR: `:${confD}` } };
+function withLayerPhpIni<T extends { taskRoot: string; env?: Record<string, string> }>(options: T): LocalPhpIni & { options: T } {
+  const ini = prepareLocalPhpIni(layerIniPath(projectRoot()), path.join(options.taskRoot, 'php', 'conf.d'), options.env);
+  process.once('exit', ini.remove);
+  return { ...ini, options: { ...options, env: { ...options.env, ...ini.env } } };
+}
+
+/** Which php-cgi the function will run and which ini files it reads, for the start of `serve`. */
+async function phpDescription(ini: LocalPhpIni & { options: { env?: Record<string, string> } }): Promise<string[]> {
+  const binary = resolveOnPath(phpCgiBinaryFrom(ini.options.env ?? {}), process.env.PATH);
+  try {
+    return describePhpInUse(await phpInUse(binary, ini.env), ini);
+  } catch (error) {
+    return [`php-cgi: ${(error as Error).message}`];
+  }
+}
+
+/** A port that cannot be listened on, in one line; any other error as it is. */
+function listenError(error: unknown): unknown {
+  const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (syscall !== 'listen') return error;
+  const where = `${address ?? '127.0.0.1'}:${port ?? '?'}`;
+  if (code === 'EADDRINUSE') return new CliError(`Port ${port} is already in use on ${address}: stop what uses it, or choose another with --port (--port 0 takes any free one)`);
+  if (code === 'EACCES') return new CliError(`Not allowed to listen on ${where}: choose a port above 1023 with --port`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`Cannot listen on ${where}: this machine has no such address (--host)`);
+  return error;
 }
 
 /** The folder holding package.json above this file: the project root, whether run from dist or src. */
@@ -213,6 +305,10 @@ function projectRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** dist/bootstrap.js: beside this file once bundled into dist/cli.js. */
@@ -279,12 +375,20 @@ function printUsage(): number {
 
 try {
   process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
+} catch (thrown) {
+  // A port taken while the container flow starts arrives here too.
+  const error = listenError(thrown);
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
+  } else if (error instanceof CliError || error instanceof ContainerSetupError) {
+    process.stderr.write(`lambda-php: ${error.message}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
   } else {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   }
+  // Whatever a failed command left behind (a server, a child) must not keep the process alive;
+  // 'exit' hooks stop any bootstrap still running.
+  process.exit();
 }

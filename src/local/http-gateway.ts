@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpToEvent, type EventKind, type IncomingHttpRequest } from './http-to-event.ts';
+import { handleInvokeRequest, INVOKE_PATH } from './invoke-endpoint.ts';
 import { answerOf, type LocalLambda } from './local-lambda.ts';
 import { MAX_RESPONSE_BYTES } from './runtime-api-emulator.ts';
 import { resultToHttp, type HttpReply } from './result-to-http.ts';
@@ -10,7 +11,8 @@ import { readBody } from './request-body.ts';
 /**
  * A local stand-in for the HTTP front of a function (Function URL, API Gateway or ALB): each browser
  * request becomes an event of the chosen kind, goes through the function, and its result becomes the
- * HTTP response.
+ * HTTP response. A POST to the Runtime Interface Emulator's invoke path (INVOKE_PATH) is an event of
+ * any kind instead (an SQS batch, a console command), answered as the RIE answers it.
  */
 
 export interface HttpGatewayOptions {
@@ -74,6 +76,11 @@ export class HttpGateway {
 
 async function handle(options: HttpGatewayOptions, server: http.Server, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const started = performance.now();
+  if (req.method === 'POST' && req.url?.split('?')[0] === INVOKE_PATH) {
+    await handleInvokeRequest(options.lambda, req, res);
+    options.accessLog?.(`POST ${INVOKE_PATH} (an event) ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`);
+    return;
+  }
   const body = await readBody(req);
   const request: IncomingHttpRequest = {
     method: req.method ?? 'GET',

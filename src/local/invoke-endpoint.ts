@@ -36,7 +36,7 @@ export class InvokeEndpoint {
   static async start(options: InvokeEndpointOptions): Promise<InvokeEndpoint> {
     const server = http.createServer();
     server.on('request', (req, res) => {
-      handle(options.lambda, req, res).catch((error: unknown) => {
+      handleInvokeRequest(options.lambda, req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(`Invoke failed: ${String(error)}\n`);
       });
@@ -70,7 +70,8 @@ export class InvokeEndpoint {
   }
 }
 
-async function handle(lambda: Pick<LocalLambda, 'invoke'>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/** Answers one request to the invoke endpoint (also served by `serve`'s gateway, for events that are not HTTP). */
+export async function handleInvokeRequest(lambda: Pick<LocalLambda, 'invoke'>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://rie').pathname;
   const body = await readBody(req);
   if (path !== INVOKE_PATH) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from('404 page not found\n'));

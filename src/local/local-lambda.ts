@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BootstrapProcess } from './bootstrap-process.ts';
 import { errorDocument, exitReason, reportedError, type FunctionError } from './function-error.ts';
 import { lambdaEnvironment, localFunctionArn } from './lambda-environment.ts';
-import { endLine, reportLine, startLine, timedOutLine, timeoutSeconds } from './lambda-log-lines.ts';
+import { PlatformLog, platformLogFormat, timeoutSeconds } from './lambda-log-lines.ts';
 import { resolveOptions, type LocalLambdaOptions, type ResolvedOptions } from './local-lambda-options.ts';
 import { RuntimeApiEmulator, type InvocationOutcome } from './runtime-api-emulator.ts';
 import { initError, watchInit, type InitFailed, type InitOutcome } from './sandbox-init.ts';
@@ -73,6 +73,8 @@ interface Sandbox {
 export class LocalLambda {
   readonly #options: ResolvedOptions;
   readonly #emulator: RuntimeApiEmulator;
+  /** Lambda's own lines (START, REPORT, ...), in the log format the function asks for. */
+  readonly #platform: PlatformLog;
   #sandbox: Sandbox | undefined;
   /** The invocations run one after another: this is the tail of that chain. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -83,6 +85,8 @@ export class LocalLambda {
   private constructor(options: ResolvedOptions, emulator: RuntimeApiEmulator) {
     this.#options = options;
     this.#emulator = emulator;
+    const env = options.inheritEnv ? { ...process.env, ...options.env } : options.env;
+    this.#platform = new PlatformLog((line) => this.#log(line), platformLogFormat(env));
   }
 
   static async start(options: LocalLambdaOptions): Promise<LocalLambda> {
@@ -160,13 +164,13 @@ export class LocalLambda {
         (this.#activeLogs ?? sandbox.initLines)?.push(line);
       },
     });
-    const init = watchInit({ emulator: this.#emulator, bootstrap, limitMs: INIT_LIMIT_MS + options.timeoutMs, log: (line) => this.#log(line) });
+    const init = watchInit({ emulator: this.#emulator, bootstrap, limitMs: INIT_LIMIT_MS + options.timeoutMs, platform: this.#platform });
     const created: Sandbox = { bootstrap, init, initLines: [], stopping: false };
     sandbox = created;
     void bootstrap.exited.then((exit) => {
       // A bootstrap that dies between invocations: Lambda would notice on the next invoke and start over.
       if (!created.stopping && this.#sandbox === created && !this.#activeLogs && created.initLines === undefined) {
-        this.#log(`Error: Runtime exited with error: ${exit.description}`);
+        this.#platform.fault(`Error: Runtime exited with error: ${exit.description}`);
       }
     });
     return created;
@@ -196,7 +200,7 @@ export class LocalLambda {
       cognitoIdentity: jsonText(options.cognitoIdentity),
     });
     const { requestId } = invocation;
-    this.#log(startLine(requestId, functionVersion));
+    this.#platform.start(requestId, functionVersion);
     this.#activeLogs = logs;
 
     const deadline = started + timeoutMs;
@@ -220,15 +224,15 @@ export class LocalLambda {
         timedOut = true;
       } else if (done.kind === 'exited') {
         this.#forget(sandbox);
-        if (!sandbox.stopping && (done.exit.code !== 0 || done.exit.signal)) this.#log(`RequestId: ${requestId} Error: Runtime exited with error: ${done.exit.description}`);
+        if (!sandbox.stopping && (done.exit.code !== 0 || done.exit.signal)) this.#platform.fault(`RequestId: ${requestId} Error: Runtime exited with error: ${done.exit.description}`);
       }
     } else if (ending.kind === 'exited') {
       status = 'error';
       this.#emulator.cancel(requestId);
       this.#forget(sandbox);
       const errorMessage = `RequestId: ${requestId} Error: ${exitReason(ending.exit)}`;
-      this.#log(errorMessage);
-      this.#log('Runtime.ExitError');
+      this.#platform.fault(errorMessage);
+      this.#platform.fault('Runtime.ExitError');
       result = errorResult({ errorType: 'Runtime.ExitError', errorMessage, origin: 'exit' }, requestId, logs);
     } else {
       status = 'timeout';
@@ -236,7 +240,9 @@ export class LocalLambda {
       const errorMessage = `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds(timeoutMs)}`;
       result = errorResult({ errorType: 'Sandbox.Timedout', errorMessage, origin: 'timeout' }, requestId, logs);
     }
-    const durationMs = Math.min(performance.now() - started, timeoutMs);
+    // A timed-out invocation lasted its timeout, as Lambda reports it: the deadline timer may fire a
+    // fraction of a millisecond early or late, and the clean-up after it is not the function's time.
+    const durationMs = timedOut ? timeoutMs : Math.min(performance.now() - started, timeoutMs);
     result.durationMs = durationMs;
     // Measured while the processes still exist, and outside the duration.
     const maxMemoryUsedMb = await sandbox.bootstrap.maxMemoryUsedMb();
@@ -246,16 +252,16 @@ export class LocalLambda {
     else void sandbox.bootstrap.noteDescendants();
 
     this.#activeLogs = undefined;
-    this.#log(endLine(requestId));
-    this.#log(reportLine({
+    this.#platform.end(requestId);
+    this.#platform.report({
       requestId,
       durationMs,
       memoryMb,
       maxMemoryUsedMb,
       initDurationMs,
       status,
-      errorType: status === 'error' ? result.functionError?.errorType : undefined,
-    }));
+      errorType: result.functionError?.errorType,
+    });
     return result;
   }
 
@@ -266,7 +272,7 @@ export class LocalLambda {
   }
 
   async #timeOut(sandbox: Sandbox, requestId: string): Promise<void> {
-    this.#log(timedOutLine(requestId, this.#options.timeoutMs));
+    this.#platform.timedOut(requestId, this.#options.timeoutMs);
     this.#emulator.cancel(requestId);
     this.#forget(sandbox);
     sandbox.stopping = true;
@@ -282,17 +288,17 @@ export class LocalLambda {
   #reportInitFailure(init: InitFailed, logs: string[]): InvokeResult {
     const requestId = randomUUID();
     const { functionError, payload } = initError(init, requestId);
-    this.#log(startLine(requestId, this.#options.functionVersion));
-    this.#log(endLine(requestId));
-    this.#log(reportLine({
+    this.#platform.start(requestId, this.#options.functionVersion);
+    this.#platform.end(requestId);
+    this.#platform.report({
       requestId,
       durationMs: 0,
       memoryMb: this.#options.memoryMb,
-      maxMemoryUsedMb: undefined,
+      maxMemoryUsedMb: init.maxMemoryUsedMb,
       initDurationMs: init.durationMs,
       status: 'error',
       errorType: functionError.errorType,
-    }));
+    });
     return { payload, functionError, requestId, logs, durationMs: 0 };
   }
 }

@@ -1,6 +1,6 @@
 import type { BootstrapExit, BootstrapProcess } from './bootstrap-process.ts';
 import { errorDocument, exitReason, isJson, parseErrorDocument, type FunctionError } from './function-error.ts';
-import { initReportLine, timeoutSeconds } from './lambda-log-lines.ts';
+import { timeoutSeconds, type PlatformLog } from './lambda-log-lines.ts';
 import type { InitFailure, RuntimeApiEmulator } from './runtime-api-emulator.ts';
 
 /**
@@ -17,6 +17,8 @@ export interface InitSucceeded {
 export interface InitFailed {
   ok: false;
   durationMs: number;
+  /** What the bootstrap and what it started used during init, for the REPORT line. */
+  maxMemoryUsedMb: number | undefined;
   errorType: string;
   /** Without the request id, which the invocation that reports it adds. */
   reason: string;
@@ -26,17 +28,24 @@ export interface InitFailed {
 
 export type InitOutcome = InitSucceeded | InitFailed;
 
-type InitEnding = Omit<InitSucceeded, 'durationMs'> | Omit<InitFailed, 'durationMs'>;
+type InitEnding = Omit<InitSucceeded, 'durationMs'> | Omit<InitFailed, 'durationMs' | 'maxMemoryUsedMb'>;
+
+/**
+ * How often memory is sampled while init runs: a runtime that fails by exiting leaves nothing to
+ * measure afterwards. Reading two /proc files costs microseconds.
+ */
+const MEMORY_SAMPLE_MS = 50;
 
 export interface InitWatch {
   emulator: RuntimeApiEmulator;
   bootstrap: BootstrapProcess;
   limitMs: number;
-  log: (line: string) => void;
+  /** Where INIT_REPORT goes when init fails. */
+  platform: Pick<PlatformLog, 'initReport'>;
 }
 
 /** Resolves when the bootstrap first asks for an event, or once its init has failed and it has been stopped. */
-export function watchInit({ emulator, bootstrap, limitMs, log }: InitWatch): Promise<InitOutcome> {
+export function watchInit({ emulator, bootstrap, limitMs, platform }: InitWatch): Promise<InitOutcome> {
   return new Promise<InitOutcome>((resolve) => {
     let settled = false;
     const finish = (ending: InitEnding): void => {
@@ -45,17 +54,24 @@ export function watchInit({ emulator, bootstrap, limitMs, log }: InitWatch): Pro
       emulator.off('runtime-ready', onReady);
       emulator.off('init-error', onInitError);
       clearTimeout(timer);
+      clearInterval(sampler);
       const durationMs = performance.now() - bootstrap.startedAt;
       if (ending.ok) {
         // What init started (a FastCGI php-cgi, in a process group of its own) must go when the sandbox goes.
         void bootstrap.noteDescendants();
         return resolve({ ...ending, durationMs });
       }
-      log(initReportLine(durationMs, ending.errorType));
-      void bootstrap.kill().then(() => resolve({ ...ending, durationMs }));
+      bootstrap.recordMemory();
+      platform.initReport(durationMs, ending.errorType);
+      void bootstrap.kill().then(() => resolve({ ...ending, durationMs, maxMemoryUsedMb: bootstrap.recordedMemoryMb }));
     };
     const onReady = (): void => finish({ ok: true });
+    // The runtime is still there, waiting for the answer to its /init/error.
     const onInitError = (failure: InitFailure): void => finish(failureFromRuntime(failure));
+    // The process has been exec'd by now: even one that exits at once is measured once.
+    bootstrap.recordMemory();
+    const sampler = setInterval(() => bootstrap.recordMemory(), MEMORY_SAMPLE_MS);
+    sampler.unref();
     const timer = setTimeout(() => finish({ ok: false, errorType: 'Sandbox.Timedout', reason: `Init timed out after ${timeoutSeconds(limitMs)}` }), limitMs);
     emulator.on('runtime-ready', onReady);
     emulator.on('init-error', onInitError);

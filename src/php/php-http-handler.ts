@@ -1,9 +1,13 @@
 import { buildCgiEnvironment } from '../cgi/cgi-environment.ts';
+import { findUncarriableVariable } from '../cgi/environment-limits.ts';
 import { InvalidCgiResponseError, parseCgiResponse } from '../cgi/cgi-response-parser.ts';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor } from '../cgi/php-executor.ts';
 import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
 import type { DocumentRootRouter } from '../router/document-root-router.ts';
 import type { Invocation } from '../runtime-api/invocation.ts';
+import { statusText } from '../http/status-text.ts';
+import { PhpLogRecords } from './php-log-records.ts';
+import { refusalFor } from './request-refusal.ts';
 import { serveStaticFile } from './static-file.ts';
 
 export interface PhpHttpHandlerOptions {
@@ -22,7 +26,7 @@ export interface PhpHttpHandlerOptions {
   phpReady?: () => Promise<void> | undefined;
 }
 
-export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN', message: string) => void;
+export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN' | 'INFO', message: string) => void;
 
 /**
  * Answers one HTTP request from the document root: a static file directly, a script through PHP.
@@ -43,13 +47,23 @@ export class PhpHttpHandler {
       functionEnv: this.options.functionEnv,
       inheritsFunctionEnv: this.options.inheritsFunctionEnv,
     });
+    const uncarriable = findUncarriableVariable(env);
+    if (uncarriable !== undefined) {
+      const { statusCode, reason } = refusalFor(uncarriable);
+      log('WARN', `refused with ${statusCode}: ${reason}`);
+      return errorResponse(statusCode, statusText(statusCode)!);
+    }
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
     const starting = this.options.phpReady?.();
     if (starting) await starting;
+    // An uncaught exception's stack trace is one record, not a line each.
+    const records = new PhpLogRecords((record) => log('PHP', record));
     try {
-      const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => log('PHP', line) });
-      return parseCgiResponse(output);
+      const output = await this.options.executor.execute({ env, body: request.body, deadline, log: (line) => records.push(line) });
+      records.flush();
+      return parseCgiResponse(output, (message) => log('WARN', `${route.scriptName}: ${message}`));
     } catch (error) {
+      records.flush();
       if (error instanceof PhpTimeoutError) {
         log('ERROR', `PHP did not answer ${route.scriptName} before the invocation's deadline (less ${this.options.deadlineMarginMs} ms): it was stopped and the caller got 504`);
         return errorResponse(504, 'Gateway Timeout');

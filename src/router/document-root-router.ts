@@ -22,13 +22,25 @@ export type Route =
  * Safety rules, each of which sends the request to the front controller rather than to the file:
  * nothing resolves outside the document root (dot segments are removed before the lookup and every
  * hit is checked again after symlinks are resolved), no path segment starting with '.' is looked up
- * (dotfiles such as .env, dot-folders such as .git), and only `.php` files ever run as PHP.
+ * (dotfiles such as .env, dot-folders such as .git), only `.php` files ever run as PHP, and a
+ * hidden script (the event script, PHP_EVENT_HANDLER) is as if it were not there.
  */
+export interface DocumentRootRouterOptions {
+  /**
+   * Scripts that must never run for an HTTP request, wherever they are: requests for them go to
+   * the front controller. The event script trusts its input to be an AWS event; were it reachable
+   * over HTTP, anyone could post it a forged SQS batch.
+   */
+  hiddenScripts?: readonly string[];
+}
+
 export class DocumentRootRouter {
   readonly #root: string;
   readonly #frontController: Route;
+  /** Real paths of the hidden scripts that are inside the document root (the others cannot be reached). */
+  readonly #hidden: ReadonlySet<string>;
 
-  constructor(documentRoot: string, frontControllerPath: string) {
+  constructor(documentRoot: string, frontControllerPath: string, options: DocumentRootRouterOptions = {}) {
     this.#root = realpathSync(documentRoot);
     const front = path.resolve(this.#root, path.relative(documentRoot, frontControllerPath));
     this.#frontController = {
@@ -37,6 +49,12 @@ export class DocumentRootRouter {
       scriptName: '/' + path.relative(this.#root, front).split(path.sep).join('/'),
       pathInfo: '',
     };
+    const hidden = new Set<string>();
+    for (const script of options.hiddenScripts ?? []) {
+      const real = realpathOrUndefined(script);
+      if (real !== undefined && real.startsWith(this.#root + path.sep) && real !== front) hidden.add(real);
+    }
+    this.#hidden = hidden;
   }
 
   /** The document root with symlinks resolved: SCRIPT_FILENAME and DOCUMENT_ROOT agree on it. */
@@ -68,6 +86,7 @@ export class DocumentRootRouter {
 
       const urlPath = '/' + segments.slice(0, i + 1).join('/');
       if (isPhpFile(segment)) {
+        if (this.#isHidden(current, viaSymlink)) return this.#frontController;
         const rest = segments.slice(i + 1);
         const pathInfo = rest.length > 0 ? '/' + rest.join('/') : trailingSlash(encodedPath, i === segments.length - 1);
         return { kind: 'script', scriptFilename: current, scriptName: urlPath, pathInfo };
@@ -81,7 +100,7 @@ export class DocumentRootRouter {
     // The path names a folder (or the root): its index.php, if it has one.
     const index = `${current}/index.php`;
     const entry = this.#entry(index);
-    if (entry?.stats.isFile() && (!(viaSymlink || entry.symlink) || this.#isInside(index))) {
+    if (entry?.stats.isFile() && (!(viaSymlink || entry.symlink) || this.#isInside(index)) && !this.#isHidden(index, viaSymlink || entry.symlink)) {
       const folder = segments.length > 0 ? '/' + segments.join('/') : '';
       return { kind: 'script', scriptFilename: index, scriptName: `${folder}/index.php`, pathInfo: '' };
     }
@@ -96,6 +115,15 @@ export class DocumentRootRouter {
     return target && { stats: target, symlink: true };
   }
 
+  /**
+   * Whether `filePath` is a hidden script, under any name. Without a symlink on the way, the path
+   * built from the real root is the real path already; through one, it is resolved.
+   */
+  #isHidden(filePath: string, viaSymlink: boolean): boolean {
+    if (this.#hidden.size === 0) return false;
+    return this.#hidden.has(viaSymlink ? (realpathOrUndefined(filePath) ?? filePath) : filePath);
+  }
+
   /** Symlinks may point anywhere: the real location must still be inside the document root. */
   #isInside(filePath: string): boolean {
     try {
@@ -105,6 +133,14 @@ export class DocumentRootRouter {
     } catch {
       return false;
     }
+  }
+}
+
+function realpathOrUndefined(filePath: string): string | undefined {
+  try {
+    return realpathSync.native(filePath);
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,6 +21,11 @@ export interface RuntimeApiClientOptions {
   retryDelayMs?: number;
 }
 
+/** The global setTimeout (not node:timers/promises), so that a test can run the back-off on a fake clock. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Faults after which the same request may be sent again: the Runtime API did not answer it. */
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNCLOSED']);
 
@@ -90,7 +95,7 @@ export class RuntimeApiClient {
         if (attempt >= this.#attempts) {
           throw new RuntimeApiFatalError(`cannot reach the Runtime API after ${attempt} attempts (${method} ${path}): ${error.message}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs * 2 ** (attempt - 1)));
+        await delay(this.#retryDelayMs * 2 ** (attempt - 1));
       }
     }
   }

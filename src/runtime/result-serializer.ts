@@ -17,6 +17,14 @@ const WHOLE_UP_TO = 2 * PIECE;
 const REUSED_BUFFER_MAX = 1024 * 1024;
 
 /**
+ * A result that is JSON text already (what an event script printed): posted exactly as it is, not
+ * parsed and written again, which would change its numbers (2^53 and beyond) and its spacing.
+ */
+export class JsonPayload {
+  constructor(readonly json: string) {}
+}
+
+/**
  * The Lambda result as the JSON posted to /response. The same JSON as JSON.stringify(result), with
  * `body` moved last; what the text body costs is made cheaper for large bodies (see PIECE).
  *
@@ -27,7 +35,9 @@ export class ResultSerializer {
   #buffer: Buffer = Buffer.alloc(0);
 
   toJson(result: unknown): string | Buffer {
-    if (!isPlainObject(result) || typeof result.body !== 'string' || result.body.length <= WHOLE_UP_TO) return JSON.stringify(result);
+    if (!isPlainObject(result) || typeof result.body !== 'string' || result.body.length <= WHOLE_UP_TO) {
+      return result instanceof JsonPayload ? result.json : JSON.stringify(result);
+    }
     const { body, ...rest } = result;
     const fields = JSON.stringify(rest);
     const opening = fields === '{}' ? '{"body":"' : `${fields.slice(0, -1)},"body":"`;

@@ -30,7 +30,7 @@ export async function runLoop(client: RuntimeApiClient, handle: InvocationHandle
       payload = serializer.toJson(await handle(invocation));
     } catch (error) {
       const lambdaError = toLambdaError(error);
-      log.write(requestId, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`);
+      log.write(requestId, 'ERROR', `${lambdaError.errorType}: ${lambdaError.errorMessage}`, { errorType: lambdaError.errorType });
       await client.postInvocationError(requestId, lambdaError);
       // A broken sandbox (PHP cannot start) must not keep answering errors: exiting makes Lambda
       // start a fresh one.

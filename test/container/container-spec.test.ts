@@ -3,9 +3,10 @@
  * where and how, Lambda's environment, and the `docker run` arguments the CLI uses.
  */
 import { describe, expect, it } from 'vitest';
-import { baseImage, distroForImage, dockerRunArguments, isAwsLambdaImage, lambdaContainerSpec, type LambdaContainerOptions } from '../../src/local/container/container-spec.ts';
+import { baseImage, DEFAULT_BASE_IMAGE, dockerRunArguments, isAwsLambdaImage, lambdaContainerSpec, type LambdaContainerOptions } from '../../src/local/container/container-spec.ts';
+import { hostArch } from '../../src/local/container/layer.ts';
 
-const BASE: LambdaContainerOptions = { taskRoot: '/src/app', layerDir: '/cache/layer', rieScript: '/repo/dist/cli.js', handler: 'public/index.php', port: 9123, image: 'lambda-php/debian-base:bookworm' };
+const BASE: LambdaContainerOptions = { taskRoot: '/src/app', layerDir: '/cache/layer', rieScript: '/repo/dist/cli.js', handler: 'public/index.php', port: 9123, image: 'lambda-php/glibc-base:bullseye-x86_64' };
 
 describe('lambdaContainerSpec', () => {
   it('runs our RIE (dist/cli.js mounted at /rie) with the layer node on a plain base image', () => {
@@ -55,15 +56,17 @@ describe('lambdaContainerSpec', () => {
       'public/index.php',
     ]);
     expect(spec.mounts.map((mount) => mount.target)).toEqual(['/opt', '/var/task']);
-    expect(distroForImage(spec.image)).toBe('al2023');
   });
 
-  it('starts the nodejs variant through the exec wrapper with node at /var/lang/bin/node', () => {
-    const spec = lambdaContainerSpec({ ...BASE, variant: 'nodejs', nodeBinary: '/usr/bin/node' });
+  it('starts the nodejs variant through the exec wrapper with the managed runtime at /var/lang', () => {
+    const spec = lambdaContainerSpec({ ...BASE, variant: 'nodejs', managedRuntime: '/cache/provided/node' });
     expect(spec.entrypoint).toEqual(['/var/lang/bin/node', '/rie/cli.js', 'rie', '--host', '127.0.0.1', '--port', '9123', '--', '/opt/lambda-php/exec-wrapper', '/var/lang/bin/node', '/var/runtime/index.mjs']);
-    expect(spec.mounts).toContainEqual({ source: '/usr/bin/node', target: '/var/lang/bin/node', readOnly: true });
+    expect(spec.mounts).toContainEqual({ source: '/cache/provided/node', target: '/var/lang', readOnly: true });
     expect(spec.env.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/lambda-php/exec-wrapper');
-    expect(() => lambdaContainerSpec({ ...BASE, variant: 'nodejs' })).toThrow(/node binary/);
+    // As the managed runtime sets them: its own folders first.
+    expect(spec.env.LD_LIBRARY_PATH).toBe('/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib');
+    expect(spec.env.PATH).toBe('/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin');
+    expect(() => lambdaContainerSpec({ ...BASE, variant: 'nodejs' })).toThrow(/managed runtime/);
     // AWS's nodejs images have node and /var/runtime/bootstrap, which honours the wrapper.
     const aws = lambdaContainerSpec({ ...BASE, image: 'public.ecr.aws/lambda/nodejs:22', variant: 'nodejs' });
     expect(aws.entrypoint.slice(-2)).toEqual(['/var/runtime/bootstrap', 'public/index.php']);
@@ -76,12 +79,12 @@ describe('lambdaContainerSpec', () => {
     expect(dockerRunArguments(spec, { name: 'x' })).toEqual(expect.arrayContaining(['--publish', '127.0.0.1:9123:8080']));
   });
 
-  it('picks the base image from LAMBDA_BASE_IMAGE', () => {
-    expect(baseImage({})).toBe('lambda-php/debian-base:bookworm');
+  it('picks the base image from LAMBDA_BASE_IMAGE, else the glibc-only base of this architecture', () => {
+    expect(baseImage({})).toBe(`lambda-php/glibc-base:bullseye-${hostArch()}`);
+    expect(DEFAULT_BASE_IMAGE).toBe(baseImage({}));
     expect(baseImage({ LAMBDA_BASE_IMAGE: 'public.ecr.aws/lambda/provided:al2023' })).toBe('public.ecr.aws/lambda/provided:al2023');
     expect(isAwsLambdaImage('public.ecr.aws/lambda/provided:al2023-x86_64')).toBe(true);
-    expect(isAwsLambdaImage('lambda-php/debian-base:bookworm')).toBe(false);
-    expect(distroForImage('lambda-php/debian-base:bookworm')).toBe('debian');
+    expect(isAwsLambdaImage('lambda-php/glibc-base:bullseye-x86_64')).toBe(false);
   });
 });
 
@@ -96,6 +99,6 @@ describe('dockerRunArguments', () => {
     expect(args).toEqual(expect.arrayContaining(['--mount', 'type=bind,"source=/src/my,app",target=/var/task,readonly']));
     expect(args).toEqual(expect.arrayContaining(['--tmpfs', `/tmp:${spec.tmpfs['/tmp']}`, '--env', 'LAMBDA_TASK_ROOT=/var/task']));
     const entry = args.indexOf('--entrypoint');
-    expect(args.slice(entry)).toEqual(['--entrypoint', '/opt/node/bin/node', 'lambda-php/debian-base:bookworm', '/rie/cli.js', 'rie', '--host', '127.0.0.1', '--port', '9123', '--', '/opt/bootstrap']);
+    expect(args.slice(entry)).toEqual(['--entrypoint', '/opt/node/bin/node', 'lambda-php/glibc-base:bullseye-x86_64', '/rie/cli.js', 'rie', '--host', '127.0.0.1', '--port', '9123', '--', '/opt/bootstrap']);
   });
 });

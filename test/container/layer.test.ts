@@ -2,12 +2,13 @@
  * The layer zip handling behind the container (no Docker needed): the zip reader and extractor, the
  * "is build/layers current?" check, and the unpack cache.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layerStaleness, layerZipPath, recordLayerInputs, unpackLayer } from '../../src/local/container/layer.ts';
+import { layerStaleness, layerZipPath, sourceRecordPath, unpackLayer } from '../../src/local/container/layer.ts';
 import { ZipArchive } from '../../src/local/container/zip.ts';
 
 interface Entry {
@@ -118,57 +119,72 @@ describe('layerStaleness', () => {
     }
     return repo;
   }
-  const sources = { 'dist/bootstrap.js': 'runtime v1', 'php-build/php-env.sh': 'env', 'php-build/early-php-cgi.sh': 'early', 'php-build/bootstrap': 'boot', 'Dockerfile.build': 'FROM x' };
-  function writeLayer(repo: string, bootstrapJs: string, osName: string): string {
-    const zipFile = layerZipPath(repo, 'provided');
+  const sources = {
+    'dist/bootstrap.js': 'runtime v1',
+    'php-build/php-env.sh': 'env',
+    'php-build/early-php-cgi.sh': 'early',
+    'php-build/php.ini': 'memory_limit = 128M',
+    'scripts/layer/build-layer.sh': 'build',
+    'src/cgi/spawner/cgi-spawner.c': 'int main(void) { return 0; }',
+  };
+  const PORTABLE = 'layer: portable, PHP 8.4.28-1~deb13u1 from Debian trixie with its own glibc 2.41-12 (x86_64)\n';
+  function writeLayer(repo: string, buildInfo: string): string {
+    const zipFile = layerZipPath(repo, 'provided', 'x86_64');
     mkdirSync(path.dirname(zipFile), { recursive: true });
-    writeFileSync(zipFile, makeZip([
-      { name: 'bootstrap', data: 'boot', mode: 0o755 },
-      { name: 'lambda-php/bootstrap.js', data: bootstrapJs },
-      { name: 'lambda-php/php-env.sh', data: 'env' },
-      { name: 'lambda-php/early-php-cgi.sh', data: 'early' },
-      { name: 'php/build-info.txt', data: `PHP 8.2\nPRETTY_NAME="${osName}"\n` },
-    ]));
+    writeFileSync(zipFile, makeZip([{ name: 'bootstrap', data: 'boot', mode: 0o755 }, { name: 'php/build-info.txt', data: buildInfo }]));
     return zipFile;
   }
+  /** What build-layer.sh writes once every check passed: "<sha256>  <path>" of each source. */
+  function recordSources(repo: string): void {
+    const files = Object.keys(sources).filter((file) => existsSync(path.join(repo, file)));
+    const lines = files.map((file) => `${createHash('sha256').update(readFileSync(path.join(repo, file))).digest('hex')}  ${file}`);
+    mkdirSync(path.dirname(sourceRecordPath(repo, 'x86_64')), { recursive: true });
+    writeFileSync(sourceRecordPath(repo, 'x86_64'), `${lines.join('\n')}\n`);
+  }
 
-  it('is current when the zip holds this dist/bootstrap.js and scripts, built for this distro', () => {
+  it('is current when the portable build made the zip from these very sources', () => {
     const repo = fakeRepo('current', sources);
-    expect(layerStaleness(repo, 'provided', 'debian')).toMatch(/does not exist/);
-    writeLayer(repo, 'runtime v1', 'Debian GNU/Linux 12 (bookworm)');
-    expect(layerStaleness(repo, 'provided', 'debian')).toBeUndefined();
-    expect(layerStaleness(repo, 'provided', 'al2023')).toMatch(/built for debian, not al2023/);
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toMatch(/layer-provided-x86_64\.zip does not exist/);
+    writeLayer(repo, PORTABLE);
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toMatch(/source-files-x86_64\.txt is missing/);
+    recordSources(repo);
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBeUndefined();
   });
 
-  it('is stale when dist/bootstrap.js changed, whatever the file times say', () => {
+  it('names the source that changed, was added or was removed, whatever the file times say', () => {
     const repo = fakeRepo('changed', sources);
-    const zipFile = writeLayer(repo, 'runtime v0', 'Debian GNU/Linux 12 (bookworm)');
+    writeLayer(repo, PORTABLE);
+    recordSources(repo);
+    writeFileSync(path.join(repo, 'php-build/php.ini'), 'memory_limit = 256M');
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBe('php-build/php.ini changed since the layer was built');
+    recordSources(repo);
+    writeFileSync(path.join(repo, 'php-build/early-php-cgi.sh'), 'early v2');
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBe('php-build/early-php-cgi.sh changed since the layer was built');
+    recordSources(repo);
+    writeFileSync(path.join(repo, 'dist/bootstrap.js'), 'runtime v2');
+    writeFileSync(path.join(repo, 'php-build/extensions.txt'), 'intl intl intl php8.4-intl');
+    rmSync(path.join(repo, 'scripts/layer/build-layer.sh'));
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBe(
+      'dist/bootstrap.js changed, php-build/extensions.txt is new, scripts/layer/build-layer.sh was removed since the layer was built',
+    );
+  });
+
+  it('touching a source is not a change: content decides', () => {
+    const repo = fakeRepo('touched', sources);
+    writeLayer(repo, PORTABLE);
+    recordSources(repo);
     const later = new Date(Date.now() + 60_000);
-    utimesSync(zipFile, later, later);
-    expect(layerStaleness(repo, 'provided', 'debian')).toMatch(/lambda-php\/bootstrap\.js differs from dist\/bootstrap\.js/);
+    utimesSync(path.join(repo, 'php-build/php.ini'), later, later);
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBeUndefined();
   });
 
-  it('is stale when a build input is newer than the zip', () => {
-    const repo = fakeRepo('newer', { ...sources, 'php-build/install-php-debian.sh': 'apt-get install' });
-    const zipFile = writeLayer(repo, 'runtime v1', 'Debian GNU/Linux 12 (bookworm)');
-    const earlier = new Date(Date.now() - 60_000);
-    utimesSync(zipFile, earlier, earlier);
-    expect(layerStaleness(repo, 'provided', 'debian')).toMatch(/changed after the layer was built/);
-  });
-
-  it('goes by content once the build recorded its inputs: a touched file is fine, an edited one is not', () => {
-    const repo = fakeRepo('recorded', { ...sources, 'php-build/install-php-debian.sh': 'apt-get install' });
-    const zipFile = writeLayer(repo, 'runtime v1', 'Debian GNU/Linux 12 (bookworm)');
-    // A cached BuildKit export keeps old file times.
-    const earlier = new Date(Date.now() - 60_000);
-    utimesSync(zipFile, earlier, earlier);
-    recordLayerInputs(repo, 'debian');
-    expect(layerStaleness(repo, 'provided', 'debian')).toBeUndefined();
-    writeFileSync(path.join(repo, 'php-build/install-php-debian.sh'), 'apt-get install php-extra');
-    expect(layerStaleness(repo, 'provided', 'debian')).toMatch(/php-build\/ changed since the layer was built/);
-    // A zip replaced by another build no longer matches the record: back to comparing times.
-    writeLayer(repo, 'runtime v1', 'Debian GNU/Linux 12 (bookworm)');
-    expect(layerStaleness(repo, 'provided', 'debian')).toBeUndefined();
+  it('says which former build made a zip that is not portable', () => {
+    const repo = fakeRepo('former', sources);
+    recordSources(repo);
+    writeLayer(repo, 'PHP 8.2.29\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toMatch(/built by the former Docker build on Debian bookworm, not by the portable build/);
+    writeLayer(repo, 'PHP 8.4.10\nPRETTY_NAME="Amazon Linux 2023"\n');
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toMatch(/former Docker build on Amazon Linux 2023/);
   });
 });
 
@@ -185,5 +201,17 @@ describe('unpackLayer', () => {
     const third = await unpackLayer(zipFile, cache);
     expect(third).not.toBe(first);
     expect(readFileSync(path.join(third, 'bin/php-cgi'), 'utf8')).toBe('php 2');
+  });
+
+  it('unpacks a layer and its add-ons into one folder, as Lambda merges layers into /opt', async () => {
+    const core = path.join(work, 'layer-provided-x86_64.zip');
+    const addon = path.join(work, 'layer-php-intl-x86_64.zip');
+    writeFileSync(core, makeZip([{ name: 'php/conf.d/20-curl.ini', data: 'extension=curl.so' }, { name: 'php/lib/libc.so.6', data: 'libc' }]));
+    writeFileSync(addon, makeZip([{ name: 'php/conf.d/20-intl.ini', data: 'extension=intl.so' }, { name: 'php/lib/libicuuc.so.76', data: 'icu' }]));
+    const merged = await unpackLayer([core, addon], path.join(work, 'cache-merged'));
+    expect(readFileSync(path.join(merged, 'php/conf.d/20-curl.ini'), 'utf8')).toBe('extension=curl.so');
+    expect(readFileSync(path.join(merged, 'php/conf.d/20-intl.ini'), 'utf8')).toBe('extension=intl.so');
+    expect(readFileSync(path.join(merged, 'php/lib/libicuuc.so.76'), 'utf8')).toBe('icu');
+    expect(await unpackLayer([core], path.join(work, 'cache-merged'))).not.toBe(merged);
   });
 });

@@ -17,8 +17,9 @@ describe.each(PHP_MODES)('container sandbox, PHP_CGI_MODE=%s', (mode) => {
   let fn: LambdaContainer;
   let layerDir: string;
   beforeAll(async () => {
-    layerDir = await prepareLayer('provided');
-    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', mode, layerDir, functionName: 'container-app' });
+    const host = await prepareLayer('provided');
+    layerDir = host.layerDir;
+    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', mode, host, functionName: 'container-app' });
   }, LAYER_TIMEOUT_MS);
   afterAll(async () => {
     await fn?.stop();

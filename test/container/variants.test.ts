@@ -1,6 +1,7 @@
 /**
  * The other ways the container runs: the nodejs layer variant (node at /var/lang/bin/node, started
- * through AWS_LAMBDA_EXEC_WRAPPER, as on the managed nodejs runtimes), a bridge network with a
+ * through AWS_LAMBDA_EXEC_WRAPPER, as on the managed nodejs runtimes; the stand-in for /var/lang is
+ * the provided layer's node/ folder), a bridge network with a
  * published port instead of the host network, and `lambda-php serve --container` end to end.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local/container/invoke-client.ts';
-import { CONTAINER_APP, LAYER_TIMEOUT_MS, NODE_BINARY, prepareLayer, startLambdaContainer, type LambdaContainer } from '../support/lambda-container.ts';
+import { CONTAINER_APP, LAYER_TIMEOUT_MS, prepareLayer, startLambdaContainer, type LambdaContainer } from '../support/lambda-container.ts';
 import { eventFor } from '../support/sample-events.ts';
 
 const execFileAsync = promisify(execFile);
@@ -17,7 +18,7 @@ const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
   let fn: LambdaContainer;
   beforeAll(async () => {
-    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', variant: 'nodejs', nodeBinary: NODE_BINARY, mode: 'fastcgi' });
+    fn = await startLambdaContainer({ taskRoot: CONTAINER_APP, handler: 'public/index.php', variant: 'nodejs', mode: 'fastcgi' });
   }, LAYER_TIMEOUT_MS);
   afterAll(async () => {
     await fn?.stop();
@@ -25,6 +26,7 @@ describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
 
   it('serves the app with the runtime started by /opt/lambda-php/exec-wrapper and /var/lang/bin/node', async () => {
     expect(fn.spec.entrypoint).toEqual(expect.arrayContaining(['/var/lang/bin/node', '/opt/lambda-php/exec-wrapper']));
+    expect(fn.spec.env.LD_LIBRARY_PATH).toMatch(/^\/var\/lang\/lib:\/lib64:/);
     const identity = JSON.parse((await fn.http(eventFor('function-url', { path: '/', query: 'check=identity' }))).body.toString());
     expect(identity.env.AWS_LAMBDA_EXEC_WRAPPER).toBe('/opt/lambda-php/exec-wrapper');
     expect(identity.env.PHPRC).toBe('/opt/php/php.ini');
@@ -115,5 +117,31 @@ describe('lambda-php serve --container', () => {
     expect(await exited).toBe(0);
     // --rm: the engine removes it right after it stops.
     await expect.poll(async () => (await execFileAsync('docker', ['ps', '-aq', '--filter', `name=${name}`])).stdout.trim(), { timeout: 10_000 }).toBe('');
+  });
+});
+
+describe('lambda-php serve --container without a registry', () => {
+  it('says in one line what to do when LAMBDA_BASE_IMAGE is not here and cannot be pulled', async () => {
+    // A registry on loopback's discard port refuses the connection: the pull fails as it does with
+    // no registry reachable, and nothing leaves this machine (no DNS lookup either).
+    const image = '127.0.0.1:9/lambda/provided:al2023';
+    const port = await freePort();
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const cli = spawn(process.execPath, [CLI, 'serve', CONTAINER_APP, '--container', '--port', String(port)], {
+        env: { ...process.env, LAMBDA_BASE_IMAGE: image },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      cli.once('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^lambda-php: LAMBDA_BASE_IMAGE=${image.replaceAll('.', '\\.')} is not in the local Docker engine and cannot be pulled \\(no container registry is reachable from here\\): .*unset LAMBDA_BASE_IMAGE to use the local glibc-only base`),
+    );
+    // Docker's own error and a stack trace stay out of it.
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr).not.toMatch(/dial tcp|Error response from daemon/);
   });
 });

@@ -250,6 +250,7 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       const index = await api('function-url', 'GET', '/');
       expect(index.statusCode, index.context).toBe(200);
       expect(index.json.endpoints).toContain('POST /items');
+      expect(index.json.data_file).toBe(dataFile);
     });
 
     describe.each(['function-url', 'http-api', 'rest', 'alb'] as const)('%s events', (source) => {

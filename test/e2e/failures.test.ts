@@ -3,12 +3,13 @@
  * a response is too large; an event is not HTTP; the function cannot start. In every case the
  * caller gets an answer, the log says why, and the next invocation works.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalLambda } from '../../src/local/local-lambda.ts';
-import { eventFor, readResult, sampleEvent } from '../support/sample-events.ts';
+import { eventFor, readResult } from '../support/sample-events.ts';
+import { loadEventFixture, REJECTED_EVENT_FIXTURES } from '../support/event-fixtures.ts';
 import { PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
 
 describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
@@ -48,12 +49,60 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     await expectHealthy();
   });
 
-  it('a script still running near the deadline is stopped: 504, a log line, and the next call works', async () => {
-    const started = Date.now();
+  it('PHP killed by a signal after writing and flushing 10 KB gives 502, not a 200 with half a page, and the log says why', async () => {
+    const { result, response } = await get('/crash-after-output.php');
+    expect(response!.statusCode).toBe(502);
+    expect(response!.body.toString()).toBe('502 Bad Gateway\n');
+    const reason = result.logs.find((line) => line.includes('crash-after-output.php'));
+    expect(reason, result.logs.join('\n')).toMatch(/PHP gave no valid answer for \/crash-after-output\.php: .*the caller got 502/);
+    expect(reason).toContain(result.requestId);
+    // CGI mode knows the signal from php-cgi's exit status; FastCGI mode sees the connection drop.
+    expect(reason).toMatch(mode === 'cgi' ? /SIGKILL/ : /closed the FastCGI connection/);
+    await expectHealthy();
+  });
+
+  it('a script still running near the deadline is stopped before Lambda’s own timeout: 504, a log line, and the next call works', async () => {
     const { result, response } = await get('/sleep.php?s=60');
+    // Had PHP run on to the 3 s timeout, the invocation would have ended in Sandbox.Timedout, with
+    // no response at all: a 504 can only come from PHP being stopped before it.
+    expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
     expect(response!.statusCode).toBe(504);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(result.logs.join('\n')).toMatch(/deadline/);
+    await expectHealthy();
+  });
+
+  it('a cookie too large for one FastCGI parameter gets 431 without running PHP, the log says why, and the next call works', async () => {
+    const cookie = `big=${'c'.repeat(70_000)}`;
+    const result = await fn.invoke(eventFor('function-url', { path: '/', cookies: [cookie] }));
+    expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
+    const response = readResult(JSON.parse(result.payload.toString()));
+    expect(response.statusCode).toBe(431);
+    expect(response.body.toString()).toBe('431 Request Header Fields Too Large\n');
+    const reason = result.logs.find((line) => line.includes('HTTP_COOKIE'));
+    expect(reason, result.logs.join('\n')).toMatch(/WARN\trefused with 431: the request's Cookie header \(HTTP_COOKIE\) is 70\d{3} bytes as a FastCGI parameter, over the 65535 one can carry$/);
+    expect(reason).toContain(result.requestId);
+    await expectHealthy();
+  });
+
+  it('a query string too large for one FastCGI parameter gets 414', async () => {
+    const { result, response } = await get(`/?q=${'q'.repeat(70_000)}`);
+    expect(response!.statusCode).toBe(414);
+    expect(result.logs.join('\n')).toMatch(/refused with 414: the request's URI \(REQUEST_URI\) is 70\d{3} bytes/);
+    await expectHealthy();
+  });
+
+  it.each([
+    ['a header', { headers: { 'X-Bad': 'before\0after' } }, /the request's X-Bad header \(HTTP_X_BAD\) holds a NUL byte/],
+    ['a cookie', { cookies: ['session=abc\0def'] }, /the request's Cookie header \(HTTP_COOKIE\) holds a NUL byte/],
+  ])('a NUL byte in %s gets 400 without running PHP, the log says why, and the next call works', async (_what, spec, logged) => {
+    const result = await fn.invoke(eventFor('function-url', { path: '/', ...spec }));
+    expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
+    const response = readResult(JSON.parse(result.payload.toString()));
+    expect(response.statusCode).toBe(400);
+    expect(response.body.toString()).toBe('400 Bad Request\n');
+    const reason = result.logs.find((line) => line.includes('NUL byte'));
+    expect(reason, result.logs.join('\n')).toMatch(logged);
+    expect(reason).toMatch(/WARN\trefused with 400: /);
     await expectHealthy();
   });
 
@@ -83,15 +132,16 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
   });
 
   it('events that are not HTTP get a clear error naming the problem, and the runtime carries on', async () => {
-    const cases: Array<[unknown, RegExp]> = [
-      [{}, /Runtime\.UnsupportedEvent/],
-      [{ Records: [{ eventSource: 'aws:sqs', body: 'hi' }] }, /Runtime\.UnsupportedEvent/],
-      [sampleEvent('aws-lambda-go/apigw-websocket-request.json'), /Runtime\.UnsupportedEvent/],
-      [Buffer.from('this is not json'), /Runtime\.MalformedEvent/],
+    const cases: Array<[unknown, RegExp, RegExp]> = [
+      [{}, /Runtime\.UnsupportedEvent/, /the event is an empty JSON object/],
+      [{ Records: [{ eventSource: 'aws:sqs', body: 'hi' }] }, /Runtime\.UnsupportedEvent/, /an SQS event/],
+      ...Object.entries(REJECTED_EVENT_FIXTURES).map(([file, message]): [unknown, RegExp, RegExp] => [loadEventFixture(file), /Runtime\.UnsupportedEvent/, message]),
+      [Buffer.from('this is not json'), /Runtime\.MalformedEvent/, /./],
     ];
-    for (const [event, errorType] of cases) {
+    for (const [event, errorType, message] of cases) {
       const result = await fn.invoke(event as object);
       expect(result.functionError?.errorType).toMatch(errorType);
+      expect(result.functionError?.errorMessage).toMatch(message);
       expect(result.functionError?.errorMessage.length).toBeGreaterThan(20);
     }
     await expectHealthy();
@@ -99,9 +149,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
 });
 
 describe('init errors', () => {
+  const taskRoots: string[] = [];
+  afterAll(() => {
+    for (const dir of taskRoots.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   function emptyTaskRoot(): string {
     const dir = mkdtempSync(path.join(tmpdir(), 'lambda-php-init-'));
     writeFileSync(path.join(dir, 'index.php'), '<?php echo "ok";');
+    taskRoots.push(dir);
     return dir;
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalLambda } from '../../src/local/local-lambda.ts';
 import { EVENT_SOURCES, eventFor, readResult, type EventSourceName, type RequestSpec } from '../support/sample-events.ts';
 import { FUNCTION_ENV, PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
+import { HTTP_EVENT_FIXTURES, loadEventFixture } from '../support/event-fixtures.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -22,6 +23,53 @@ function multipart(boundary: string, parts: Array<{ name: string; value: Buffer 
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
 }
+
+interface FixtureRequest {
+  method: string;
+  /** REQUEST_URI, as the client sent it. */
+  uri: string;
+  /** $_GET, $_POST and $_COOKIE as PHP decodes them ([] when empty, as json_encode writes an empty array). */
+  get: unknown;
+  post?: unknown;
+  cookie?: unknown;
+  body?: Buffer;
+  remoteAddr?: string;
+  /** Some of $_SERVER. */
+  headers?: Record<string, string>;
+}
+
+/** What PHP must see for each HTTP fixture (test/fixtures/events). */
+const FIXTURE_REQUESTS: Record<keyof typeof HTTP_EVENT_FIXTURES, FixtureRequest> = {
+  'api-gateway-rest.json': {
+    method: 'POST', uri: '/orders/42/items?color=green&size=M&size=L', get: { color: 'green', size: 'L' }, cookie: { theme: 'dark', lang: 'fr' },
+    body: Buffer.from('{"quantity": 2}'), remoteAddr: '203.0.113.10', headers: { HTTP_X_TAG: 'one, two', CONTENT_TYPE: 'application/json' },
+  },
+  'api-gateway-rest-single-value.json': {
+    method: 'GET', uri: '/hello?name=Ada%20Lovelace&lang=en', get: { name: 'Ada Lovelace', lang: 'en' }, remoteAddr: '198.51.100.44',
+  },
+  'api-gateway-http-api.json': {
+    method: 'GET', uri: '/search?q=caf%C3%A9&tag=php&tag=lambda', get: { q: 'café', tag: 'lambda' }, cookie: { session: '5f2b9c', theme: 'dark' },
+    remoteAddr: '203.0.113.77', headers: { HTTP_X_TAG: 'one,two', HTTP_AUTHORIZATION: 'Bearer eyJhbGciOiJSUzI1NiJ9.fixture.signature' },
+  },
+  'function-url.json': {
+    method: 'POST', uri: '/contact?ref=footer', get: { ref: 'footer' }, post: { name: 'Ada', message: 'Hello! Hi' }, cookie: { visited: '1' },
+    body: Buffer.from('name=Ada&message=Hello%21+Hi'), remoteAddr: '198.51.100.23',
+  },
+  'function-url-base64-body.json': {
+    method: 'PUT', uri: '/upload/pixel.png', get: [],
+    body: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('lambda-php fixture\n')]),
+    headers: { CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: '27' },
+  },
+  'alb.json': {
+    method: 'GET', uri: '/products?search=blue%20shoes&page=2', get: { search: 'blue shoes', page: '2' }, cookie: { cart: '3' }, remoteAddr: '198.51.100.23',
+  },
+  'alb-multi-value.json': {
+    method: 'POST', uri: '/cart/items?filter%5B%5D=red&filter%5B%5D=blue&next=%2Fcheckout%3Fstep%3D2',
+    get: { filter: ['red', 'blue'], next: '/checkout?step=2' }, post: { sku: 'abc', qty: '2' }, cookie: { cart: '3', theme: 'dark' },
+    body: Buffer.from('sku=abc&qty=2'), remoteAddr: '198.51.100.23', headers: { HTTP_ACCEPT: 'text/html, application/json' },
+  },
+  'alb-health-check.json': { method: 'GET', uri: '/health', get: [] },
+};
 
 const binaryFile = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
 
@@ -58,11 +106,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       expect(server.REQUEST_METHOD).toBe('GET');
       // An ALB target group without multi-value headers passes only the last value of a key.
       expect(seen.get).toEqual({ name: 'me', a: source === 'alb' ? ['2'] : ['1', '2'], q: 'café au lait' });
-      // REST delivers decoded values only, so the query is re-encoded; the others pass it as sent.
-      if (source === 'rest') expect(server.REQUEST_URI).toMatch(/^\/hello\/world\?/);
-      else if (source === 'alb') expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=2&q=caf%C3%A9+au+lait');
-      else expect(server.REQUEST_URI).toBe('/hello/world?name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait');
-      expect(server.REQUEST_URI.split('?')[1]).toBe(server.QUERY_STRING);
+      // REST delivers decoded values only, so the query is re-encoded (everything but RFC 3986's
+      // unreserved characters); an ALB without multi-value headers keeps the last of each key; the
+      // others pass the query on as the client sent it.
+      const query = {
+        rest: 'name=me&a%5B%5D=1&a%5B%5D=2&q=caf%C3%A9%20au%20lait',
+        alb: 'name=me&a[]=2&q=caf%C3%A9+au+lait',
+      }[source as string] ?? 'name=me&a[]=1&a[]=2&q=caf%C3%A9+au+lait';
+      expect(server.QUERY_STRING).toBe(query);
+      expect(server.REQUEST_URI).toBe(`/hello/world?${query}`);
       expect(server.SCRIPT_NAME).toBe('/index.php');
       expect(server.SCRIPT_FILENAME).toMatch(/\/probe-app\/public\/index\.php$/);
       expect(server.DOCUMENT_ROOT).toMatch(/\/probe-app\/public$/);
@@ -172,6 +224,42 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       if (source.startsWith('alb')) expect(moved.raw.statusDescription).toBe('301 Moved Permanently');
     });
 
+    it('answers a Location without Status (PHP told to use 200) with a 302 for the client: a local redirect (RFC 3875 §6.2.2) is deliberately not served internally', async () => {
+      const response = await call(source, { path: '/redirect.php', query: 'status=200' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('location')).toEqual(['/target?from=redirect']);
+      // An internal redirect would have answered with the front controller's page for /target.
+      expect(response.headers.get('x-probe')).toBeUndefined();
+    });
+
+    it('keeps the last of a repeated Content-Type and Location, never the two joined, and logs the duplicates', async () => {
+      const response = await call(source, { path: '/duplicate-headers.php' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.get('content-type')).toEqual(['application/json']);
+      expect(response.headers.get('location')).toEqual(['/second']);
+      const warnings = response.logs.filter((line) => line.includes('/duplicate-headers.php: php-cgi sent'));
+      expect(warnings).toEqual([
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Content-Type twice: "application\/json" is kept, "text\/plain;charset=UTF-8" dropped$/),
+        expect.stringMatching(/\tWARN\t\/duplicate-headers\.php: php-cgi sent Location twice: "\/second" is kept, "\/first" dropped$/),
+      ]);
+      for (const line of warnings) expect(line).toContain(response.requestId);
+    });
+
+    it("passes the script's own reason phrase on where the event source carries one (the ALB's statusDescription)", async () => {
+      const response = await call(source, { path: '/reason.php' });
+      expect(response.statusCode).toBe(404);
+      expect(response.body.toString()).toBe('gone fishing');
+      if (source.startsWith('alb')) expect(response.raw.statusDescription).toBe('404 Gone Fishing');
+    });
+
+    it('passes header bytes above 0x7f through unchanged, a trailing UTF-8 "à" (c3 a0) included', async () => {
+      const response = await call(source, { path: '/utf8-header.php' });
+      // Header strings carry one byte per character (latin1), as HTTP header strings do.
+      const asUtf8 = (value: string | undefined) => (value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8'));
+      expect(asUtf8(response.headers.get('x-name')?.[0])).toBe('voilà');
+      expect(response.cookies.map(asUtf8)).toEqual(['name=voilà']);
+    });
+
     it('returns binary responses base64-encoded, byte for byte', async () => {
       const response = await call(source, { path: '/binary.php', query: 'repeat=3' });
       const expected = Buffer.concat([0, 1, 2].map(() => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));
@@ -210,51 +298,39 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     });
   });
 
-  it('answers every HTTP sample event AWS publishes', async () => {
-    const samples = [
-      'aws-lambda-go/apigw-request.json', 'aws-lambda-go/apigw-v2-request-jwt-authorizer.json', 'aws-lambda-go/apigw-v2-request-iam.json',
-      'aws-lambda-go/apigw-v2-request-no-authorizer.json', 'aws-lambda-go/lambda-urls-request.json',
-      'aws-lambda-go/alb-lambda-target-request-headers-only.json', 'aws-lambda-go/alb-lambda-target-request-multivalue-headers.json',
-      'aws-lambda-go/function-url-domain-only-get-request.json', 'aws-lambda-go/function-url-domain-only-get-request-trailing-slash.json',
-      'aws-lambda-go/function-url-domain-only-request-with-base64-encoded-body.json', 'aws-lambda-go/function-url-request-with-headers-and-cookies-and-text-body.json',
-      'aws-lambda-rust-runtime/alb_multi_value_request.json', 'aws-lambda-rust-runtime/apigw_request_path_with_space.json',
-      'aws-lambda-rust-runtime/apigw_v2_proxy_request.json', 'aws-lambda-rust-runtime/apigw_proxy_request.json', 'aws-lambda-rust-runtime/alb_request.json',
-      'aws-lambda-rust-runtime/apigw_v2_proxy_request_with_stage_in_path.json', 'aws-lambda-rust-runtime/alb_no_host.json',
-      'aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_multi_value_proxy_request.json',
-      'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/apigw_v2_proxy_request_minimal.json',
-      'aws-lambda-rust-runtime/apigw_no_host.json', 'aws-lambda-rust-runtime/lambda_function_url_request.json', 'aws-lambda-rust-runtime/alb_health_check.json',
-      'aws-lambda-rust-runtime/apigw_v2_sam_local.json',
-    ];
-    const { sampleEvent } = await import('../support/sample-events.ts');
-    for (const sample of samples) {
-      const event = sampleEvent(sample);
-      const result = await fn.invoke(event);
-      expect(result.functionError, sample).toBeUndefined();
+  it('answers every HTTP event fixture with the request each describes', async () => {
+    for (const [file, expected] of Object.entries(FIXTURE_REQUESTS)) {
+      const result = await fn.invoke(loadEventFixture(file));
+      expect(result.functionError, file).toBeUndefined();
       const response = readResult(JSON.parse(result.payload.toString()));
-      expect(response.statusCode, sample).toBe(200);
+      expect(response.statusCode, file).toBe(200);
       const seen = JSON.parse(response.body.toString());
-      const method = event.httpMethod ?? event.requestContext?.http?.method;
-      expect(seen.server.REQUEST_METHOD, sample).toBe(method);
-      const expectedPath = event.rawPath ?? event.path;
-      expect(decodeURIComponent(seen.server.REQUEST_URI.split('?')[0]), sample).toBe(decodeURIComponent(expectedPath));
+      expect(seen.server.REQUEST_METHOD, file).toBe(expected.method);
+      expect(seen.server.REQUEST_URI, file).toBe(expected.uri);
+      expect(seen.server.QUERY_STRING, file).toBe(expected.uri.includes('?') ? expected.uri.slice(expected.uri.indexOf('?') + 1) : '');
+      expect(seen.get, file).toEqual(expected.get);
+      expect(seen.post, file).toEqual(expected.post ?? []);
+      expect(seen.cookie, file).toEqual(expected.cookie ?? []);
+      expect(seen.input.sha256, file).toBe(sha256(expected.body ?? Buffer.alloc(0)));
+      if (expected.remoteAddr) expect(seen.server.REMOTE_ADDR, file).toBe(expected.remoteAddr);
+      if (expected.headers) expect(seen.server, file).toMatchObject(expected.headers);
     }
   });
 
   it('ALB query values reach PHP decoded exactly once', async () => {
-    const { sampleEvent } = await import('../support/sample-events.ts');
-    for (const sample of ['aws-lambda-rust-runtime/alb_request_encoded_query_parameters.json', 'aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json']) {
-      const event = sampleEvent(sample);
-      const result = await fn.invoke(event);
-      const seen = JSON.parse(readResult(JSON.parse(result.payload.toString())).body.toString());
-      // With multi-value on, PHP keeps the last of repeated keys.
-      const raw = event.multiValueQueryStringParameters
-        ? Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, (v as string[]).at(-1)]))
-        : event.queryStringParameters;
-      for (const [key, value] of Object.entries(raw)) {
-        const decodedKey = decodeURIComponent(key.replaceAll('+', ' '));
-        const got = seen.get[decodedKey];
-        expect(Array.isArray(got) ? got.at(-1) : got, `${sample} ${key}`).toBe(decodeURIComponent(String(value).replaceAll('+', ' ')));
-      }
+    const single = await fn.invoke(loadEventFixture('alb.json'));
+    expect(JSON.parse(readResult(JSON.parse(single.payload.toString())).body.toString()).get).toEqual({ search: 'blue shoes', page: '2' });
+    const multi = await fn.invoke(loadEventFixture('alb-multi-value.json'));
+    expect(JSON.parse(readResult(JSON.parse(multi.payload.toString())).body.toString()).get).toEqual({ filter: ['red', 'blue'], next: '/checkout?step=2' });
+  });
+
+  it('gives PHP the query of multiValueQueryStringParameters alone, as Apache would (REST and ALB): foo[]=bar&foo[]=baz stays an array', async () => {
+    for (const source of ['rest', 'alb-multi'] as const) {
+      const event = eventFor(source, { path: '/', query: 'foo[]=bar&foo[]=baz&myvar=abc' });
+      // A single-value map that disagrees with the multi-value one (Bref's ag-v1-query-string-multivalue shape).
+      event.queryStringParameters = { foo: 'bar', myvar: 'abc' };
+      const seen = JSON.parse(readResult(JSON.parse((await fn.invoke(event)).payload.toString())).body.toString());
+      expect(seen.get, source).toEqual({ foo: ['bar', 'baz'], myvar: 'abc' });
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * A Lambda-like container for the container tests, started with testcontainers from the same spec
  * as `lambda-php serve --container` (src/local/container/container-spec.ts): the base image
- * (LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm), the layer unpacked at /opt and the
+ * (LAMBDA_BASE_IMAGE, default the glibc-only lambda-php/glibc-base:bullseye-<arch>), the layer zips
+ * exactly as `./run layer` makes them (the variant's and every add-on) unpacked at /opt and the
  * app at /var/task, both read-only, a read-only root with a tmpfs /tmp, Lambda's environment, the
  * host network and an RIE invoke endpoint on a free 127.0.0.1 port.
  *
@@ -11,29 +12,28 @@
  */
 import { fileURLToPath } from 'node:url';
 import { GenericContainer, PullPolicy, Wait, type StartedTestContainer } from 'testcontainers';
-import { baseImage, DEFAULT_BASE_IMAGE, distroForImage, lambdaContainerSpec, type LambdaContainerOptions, type LambdaContainerSpec } from '../../src/local/container/container-spec.ts';
+import { baseImage, DEFAULT_BASE_IMAGE, lambdaContainerSpec, type LambdaContainerOptions, type LambdaContainerSpec } from '../../src/local/container/container-spec.ts';
 import { freePort, postInvoke, waitForHttp, type RawInvokeResponse } from '../../src/local/container/invoke-client.ts';
-import { prepareContainerHost } from '../../src/local/container/container-function.ts';
+import { prepareContainerHost, type ContainerHost } from '../../src/local/container/container-function.ts';
 import { imageExists } from '../../src/local/container/docker-lambda.ts';
 import type { LayerVariant } from '../../src/local/container/layer.ts';
 import { readResult, type ClientResponse } from './sample-events.ts';
 
 export const CONTAINER_APP = fileURLToPath(new URL('../fixtures/container-app/', import.meta.url));
 export const PROBE_APP = fileURLToPath(new URL('../fixtures/probe-app/', import.meta.url));
-/** The managed nodejs runtime's node, simulated with the project's own Node 24 (the npm package node). */
-export const NODE_BINARY = fileURLToPath(new URL('../../node_modules/node/bin/node', import.meta.url));
-/** For beforeAll: a layer rebuild takes about a minute, several on a cold Docker cache. */
-export const LAYER_TIMEOUT_MS = 15 * 60_000;
+/** For beforeAll: a layer build takes seconds when only the runtime changed, a few minutes on a fresh machine. */
+export const LAYER_TIMEOUT_MS = 20 * 60_000;
 
-const layers = new Map<string, Promise<string>>();
+const layers = new Map<string, Promise<ContainerHost>>();
 
 /**
- * The unpacked layer for this variant and the image's distro, built first when build/layers has
- * none holding the current dist/bootstrap.js (once per test file; concurrent files share one build).
- * Starts the Docker engine and makes the default base image first if needed, as ./run test does.
+ * What the container mounts for this variant: the layer zips unpacked (built first when build/layers
+ * has none from the current sources; once per test file, concurrent files share one build) and, for
+ * the nodejs variant, the managed runtime's stand-in. Starts the Docker engine and makes the default
+ * base image first if needed, as ./run test does.
  */
-export function prepareLayer(variant: LayerVariant = 'provided', image = baseImage()): Promise<string> {
-  const key = `${variant}/${distroForImage(image)}`;
+export function prepareLayer(variant: LayerVariant = 'provided', image = baseImage()): Promise<ContainerHost> {
+  const key = `${variant}/${image}`;
   let layer = layers.get(key);
   if (!layer) {
     layer = (async () => {
@@ -56,7 +56,7 @@ class LambdaTestContainer extends GenericContainer {
   }
 }
 
-export type TestContainerOptions = Omit<LambdaContainerOptions, 'layerDir' | 'port'> & { layerDir?: string; startupTimeoutMs?: number };
+export type TestContainerOptions = Omit<LambdaContainerOptions, 'layerDir' | 'port'> & { host?: ContainerHost; startupTimeoutMs?: number };
 
 export interface InvokeResponse extends RawInvokeResponse {
   functionError: string | undefined;
@@ -79,8 +79,16 @@ export interface LambdaContainer {
 export async function startLambdaContainer(options: TestContainerOptions): Promise<LambdaContainer> {
   const variant = options.variant ?? 'provided';
   const image = options.image ?? baseImage();
-  const layerDir = options.layerDir ?? (await prepareLayer(variant, image));
-  const spec = lambdaContainerSpec({ ...options, image, variant, layerDir, port: await freePort(), runtimeApiPort: await freePort() });
+  const host = options.host ?? (await prepareLayer(variant, image));
+  const spec = lambdaContainerSpec({
+    ...options,
+    image,
+    variant,
+    layerDir: host.layerDir,
+    managedRuntime: options.managedRuntime ?? host.managedRuntime,
+    port: await freePort(),
+    runtimeApiPort: await freePort(),
+  });
 
   const output: string[] = [];
   let container = new LambdaTestContainer(spec.image)

@@ -1,19 +1,12 @@
 /**
  * Events for end-to-end tests: the requests a test describes, turned into each source's event by
- * the same conversion `serve` uses (src/local/http-to-event.ts, itself checked against AWS's
- * published samples), plus the published samples themselves (../shared/events).
+ * the same conversion `serve` uses (src/local/http-to-event.ts, itself checked against the
+ * project's event fixtures, test/fixtures/events).
  */
-import { readFileSync } from 'node:fs';
 import { EVENT_KINDS, httpToEvent, type EventKind } from '../../src/local/http-to-event.ts';
 
 export type EventSourceName = EventKind;
 export const EVENT_SOURCES: readonly EventSourceName[] = EVENT_KINDS;
-
-export const SHARED_EVENTS = new URL('../../../shared/events/', import.meta.url);
-
-export function sampleEvent(relativePath: string): any {
-  return JSON.parse(readFileSync(new URL(relativePath, SHARED_EVENTS), 'utf8'));
-}
 
 export interface RequestSpec {
   method?: string;

@@ -117,8 +117,9 @@ export function decodeEndRequest(content: Buffer): EndRequestBody {
 
 /** A name or value length: one byte up to 127, else four bytes with the top bit set. */
 export function encodeLength(length: number): Buffer {
-  if (length <= 0x7f) return Buffer.from([length]);
+  // Checked first: Buffer.from([-1]) would quietly write 0xFF, a 4-byte length's first byte.
   checkRange('name-value length', length, 0x7fffffff);
+  if (length <= 0x7f) return Buffer.from([length]);
   const bytes = Buffer.allocUnsafe(4);
   bytes.writeUInt32BE((length | 0x80000000) >>> 0, 0);
   return bytes;
@@ -212,10 +213,12 @@ function paramsStream(requestId: number, params: Record<string, string>): string
   for (const key of Object.keys(params)) {
     const name = asUtf8ByteString(key);
     const value = asUtf8ByteString(params[key]!);
-    const pair = lengthChars(name.length) + lengthChars(value.length) + name + value;
-    if (pair.length > MAX_CONTENT_LENGTH) {
-      throw new RangeError(`FastCGI parameter ${key} is ${pair.length} bytes encoded; one parameter must fit in a ${MAX_CONTENT_LENGTH}-byte record`);
+    // A byte string's length is its byte count: the same measure environment-limits.ts applies.
+    const pairLength = nameValuePairLength(name.length, value.length);
+    if (pairLength > MAX_PARAM_PAIR_LENGTH) {
+      throw new RangeError(`FastCGI parameter ${key} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_PARAM_PAIR_LENGTH}-byte record`);
     }
+    const pair = lengthChars(name.length) + lengthChars(value.length) + name + value;
     if (record.length + pair.length > MAX_CONTENT_LENGTH) {
       stream += headerChars(RecordType.Params, requestId, record.length) + record;
       record = '';
@@ -250,6 +253,18 @@ function writeHeader(bytes: Buffer, offset: number, type: number, requestId: num
   bytes[offset + 6] = 0;
   bytes[offset + 7] = 0;
   return offset + HEADER_LENGTH;
+}
+
+/** The bytes a name-value pair takes in a PARAMS record, given the UTF-8 lengths of its name and value. */
+export function nameValuePairLength(nameBytes: number, valueBytes: number): number {
+  return lengthBytes(nameBytes) + lengthBytes(valueBytes) + nameBytes + valueBytes;
+}
+
+/** The most a single parameter may take: php-cgi reads each PARAMS record on its own (see encodeParams). */
+export const MAX_PARAM_PAIR_LENGTH = MAX_CONTENT_LENGTH;
+
+function lengthBytes(length: number): number {
+  return length <= 0x7f ? 1 : 4;
 }
 
 /**

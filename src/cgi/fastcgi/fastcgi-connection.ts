@@ -7,13 +7,19 @@ import {
   encodeGetValues,
   encodeRequest,
   KEEP_CONN,
+  ProtocolStatus,
   RecordParser,
   RecordType,
   type EndRequestBody,
 } from './fastcgi-codec.ts';
 
-/** One request at a time on the connection, so the id never needs to vary (0 is reserved). */
-const REQUEST_ID = 1;
+/**
+ * The largest request id: ids run 1, 2, ... up to it, then start again at 1 (0 is the management
+ * id). One request at a time would do with a single id, but then a record php-cgi wrote late for
+ * the previous request (after its END_REQUEST) would land in the next one's output; with a new id
+ * per request it is recognised and dropped.
+ */
+const MAX_REQUEST_ID = 0xffff;
 /** What one read takes at most: php-cgi writes its output in records of up to 64 KiB. */
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Consecutive records go out in one writev of up to about this size (a hello world: one syscall). */
@@ -32,6 +38,7 @@ export interface FastCgiResponse extends EndRequestBody {
 }
 
 interface ActiveRequest {
+  requestId: number;
   stdout: Buffer[];
   /** Made when the first STDERR record comes: most requests write none. */
   stderr: LineSplitter | undefined;
@@ -52,6 +59,8 @@ export class FastCgiConnection {
   #valuesQuery: { resolve: (values: Map<string, string>) => void; reject: (error: Error) => void } | undefined;
   #closed = false;
   #lastError: Error | undefined;
+  /** The id of the request running now, or of the last one. */
+  #requestId = 0;
 
   /**
    * The keep-alive connection requests go over. Its reads land in one buffer of its own and come
@@ -100,15 +109,17 @@ export class FastCgiConnection {
   request(request: FastCgiRequest): Promise<FastCgiResponse> {
     if (this.#active || this.#valuesQuery) return Promise.reject(new Error('FastCgiConnection carries one request at a time'));
     if (!this.isOpen) return Promise.reject(new PhpCrashError('the FastCGI connection to php-cgi is closed'));
+    const requestId = nextRequestId(this.#requestId);
     let records: Buffer[];
     try {
-      records = encodeRequest(REQUEST_ID, request.params, request.body, KEEP_CONN);
+      records = encodeRequest(requestId, request.params, request.body, KEEP_CONN);
     } catch (error) {
       // Refused before a byte was written: the connection is still clean for the next request.
       return Promise.reject(error);
     }
+    this.#requestId = requestId;
     return new Promise((resolve, reject) => {
-      this.#active = { stdout: [], stderr: undefined, log: request.log, resolve, reject };
+      this.#active = { requestId, stdout: [], stderr: undefined, log: request.log, resolve, reject };
       this.#write(records).catch((error: Error) => this.#fail(new PhpCrashError(`writing the request to php-cgi failed: ${error.message}`)));
     });
   }
@@ -185,21 +196,34 @@ export class FastCgiConnection {
         continue;
       }
       const active = this.#active;
-      // Management records (request id 0) and anything outside a request are not ours to act on.
-      if (!active || record.requestId !== REQUEST_ID) continue;
+      // Management records (request id 0), late records of an earlier request and anything
+      // outside a request are not ours to act on.
+      if (!active || record.requestId !== active.requestId) continue;
       if (record.type === RecordType.Stdout) active.stdout.push(record.content);
       else if (record.type === RecordType.Stderr) (active.stderr ??= new LineSplitter(active.log)).push(record.content);
-      else if (record.type === RecordType.EndRequest) {
-        this.#active = undefined;
-        active.stderr?.flush();
-        try {
-          active.resolve({ stdout: Buffer.concat(active.stdout), ...decodeEndRequest(record.content) });
-        } catch (error) {
-          active.reject(new PhpCrashError(`php-cgi ended the request with an invalid record: ${(error as Error).message}`));
-          this.#socket.destroy();
-        }
-      }
+      else if (record.type === RecordType.EndRequest) this.#end(active, record.content);
     }
+  }
+
+  /** END_REQUEST: the request is over, answered only if the application says it completed it. */
+  #end(active: ActiveRequest, content: Buffer): void {
+    this.#active = undefined;
+    active.stderr?.flush();
+    let end: EndRequestBody;
+    try {
+      end = decodeEndRequest(content);
+    } catch (error) {
+      active.reject(new PhpCrashError(`php-cgi ended the request with an invalid record: ${(error as Error).message}`));
+      this.#socket.destroy();
+      return;
+    }
+    // FCGI_CANT_MPX_CONN, FCGI_OVERLOADED, FCGI_UNKNOWN_ROLE: the request was rejected, not run,
+    // and whatever STDOUT came with it is no answer.
+    if (end.protocolStatus !== ProtocolStatus.RequestComplete) {
+      active.reject(new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${end.protocolStatus})`));
+      return;
+    }
+    active.resolve({ stdout: Buffer.concat(active.stdout), ...end });
   }
 
   #onClose(): void {
@@ -218,6 +242,11 @@ export class FastCgiConnection {
     active.stderr?.flush();
     active.reject(error);
   }
+}
+
+/** The id after `previous`: 1 to 65535 in turn, never 0 (FCGI_NULL_REQUEST_ID, for management records). */
+export function nextRequestId(previous: number): number {
+  return (previous % MAX_REQUEST_ID) + 1;
 }
 
 /** Groups consecutive buffers into batches of up to `limit` bytes; a larger buffer goes alone. */

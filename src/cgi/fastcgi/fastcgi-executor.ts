@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
-import { ProtocolStatus } from './fastcgi-codec.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
 import type { EarlyPhpCgi } from '../../config.ts';
 import { discardEarlyPhpCgi } from './early-php-cgi.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
+import { removeStaleSockets } from './stale-sockets.ts';
 
 /** One request's progress, shared with its deadline timer. */
 interface Attempt {
@@ -30,6 +31,8 @@ export interface FastCgiExecutorOptions {
   early?: EarlyPhpCgi;
   /** Why an early php-cgi was not taken over (the runtime then starts its own); ignored by default. */
   warn?: (message: string) => void;
+  /** cgi-spawner, through which php-cgi is started so that it dies with this process (see PhpFastCgiServerOptions). */
+  tiedExec?: string;
 }
 
 /**
@@ -56,6 +59,8 @@ export class FastCgiExecutor implements PhpExecutor {
   #stopped = false;
   /** The early php-cgi, until the first server is started (taken over or not, it is used once). */
   #early: EarlyPhpCgi | undefined;
+  /** The stale sockets start() removes, once php-cgi is up (see stale-sockets.ts). */
+  staleSocketsRemoved: Promise<string[]> | undefined;
 
   constructor(options: FastCgiExecutorOptions) {
     this.#options = options;
@@ -66,7 +71,9 @@ export class FastCgiExecutor implements PhpExecutor {
   /** Boots php-cgi; safe to call early, a request arriving meanwhile waits for the same boot. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#currentServer();
+    const server = await this.#currentServer();
+    // Left by bootstraps killed before they could clean up: in the background, off the cold start.
+    this.staleSocketsRemoved ??= removeStaleSockets(path.dirname(server.socketPath), server.socketPath);
   }
 
   async execute(request: PhpRequest): Promise<Buffer> {
@@ -149,9 +156,6 @@ export class FastCgiExecutor implements PhpExecutor {
     server.countServedRequest();
     // At its recycle limit php-cgi is exiting: replace it now rather than on the next request's time.
     if (server.retiring) this.#replace(server);
-    if (response.protocolStatus !== ProtocolStatus.RequestComplete) {
-      throw new PhpCrashError(`php-cgi refused the request (FastCGI protocol status ${response.protocolStatus})`);
-    }
     return response.stdout;
   }
 
@@ -213,6 +217,7 @@ export class FastCgiExecutor implements PhpExecutor {
         socketDir: this.#options.socketDir,
         env: this.#options.env,
         log: (line: string) => (this.#requestLog ?? this.#idleLog)(line),
+        tiedExec: this.#options.tiedExec,
       };
       const early = this.#early;
       this.#early = undefined;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,6 +28,12 @@ export interface PhpFastCgiServerOptions {
   /** Lines php-cgi writes to its own stdout and stderr (startup warnings, php://stderr). */
   log: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * cgi-spawner, to start php-cgi through its `--tied-exec` mode: php-cgi then dies with this
+   * process, even one killed with SIGKILL (see cgi-spawner.c). Without it, or when it cannot be
+   * run, php-cgi is spawned directly and a SIGKILLed bootstrap leaves it running.
+   */
+  tiedExec?: string;
 }
 
 export interface ServerExit {
@@ -114,9 +120,7 @@ export class PhpFastCgiServer {
 
     const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
     const env = { ...options.env, PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: options.env.PHP_FCGI_MAX_REQUESTS ?? '0' };
-    // detached: php-cgi leads its own process group, so a deadline kills whatever a script started
-    // (proc_open, exec) along with it.
-    const child = spawn(options.phpCgiBinary, ['-b', socketPath], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = await spawnPhpCgi(options, ['-b', socketPath], env);
     const exited = new Promise<ServerExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       // A spawn failure emits 'error' and no 'exit'.
@@ -315,6 +319,27 @@ export function isGone(stat: Buffer): boolean {
   }
   // Both fit in 32 bits; % keeps the arithmetic exact where a bitwise operator would not.
   return Math.floor(flags / PF_EXITING) % 2 === 1 || Math.floor(pending / SIGKILL_BIT) % 2 === 1;
+}
+
+/**
+ * Spawns php-cgi, through cgi-spawner's `--tied-exec` when given (the same process, exec'd once
+ * more), else directly. detached: php-cgi leads its own process group, so a deadline kills whatever
+ * a script started (proc_open, exec) along with it. A cgi-spawner that cannot be started (missing,
+ * not executable, built for another machine) costs the tie, not php-cgi: it is spawned directly.
+ */
+async function spawnPhpCgi(options: PhpFastCgiServerOptions, args: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const spawnOptions: SpawnOptions = { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true };
+  if (options.tiedExec !== undefined) {
+    const tied = spawn(options.tiedExec, ['--tied-exec', String(process.pid), options.phpCgiBinary, ...args], spawnOptions);
+    // Node reports an exec that failed (ENOENT, EACCES, ENOEXEC) as 'error' before 'spawn'.
+    const started = await new Promise<Error | undefined>((resolve) => {
+      tied.once('spawn', () => resolve(undefined));
+      tied.once('error', resolve);
+    });
+    if (started === undefined) return tied;
+    options.log(`${options.tiedExec} cannot be run (${started.message}): php-cgi is started directly, and would outlive a bootstrap killed with SIGKILL`);
+  }
+  return spawn(options.phpCgiBinary, args, spawnOptions);
 }
 
 /**

@@ -2,9 +2,18 @@
 //
 // Why a process of its own: Node starts a child with fork() and exec(), and fork() copies the page
 // tables of the whole bootstrap (tens of MB of malloc'd memory): about a millisecond on every
-// invocation. posix_spawn() from this process of a few hundred KB is a vfork (CLONE_VM |
-// CLONE_VFORK): nothing is copied. Built with the layer (Dockerfile.build) and by
-// scripts/build.mjs; without it the executor spawns php-cgi from Node as before.
+// invocation. vfork() from this process of a few hundred KB copies nothing. Built with the layer
+// (scripts/layer/build-layer.sh) and by scripts/build.mjs; without it the executor spawns php-cgi from Node.
+//
+// Nothing it starts outlives the bootstrap, even one killed with SIGKILL (which runs no cleanup):
+// it asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG), and so does each php-cgi
+// it starts, between vfork() and execve(), which posix_spawn() has no way to do. Node cannot either,
+// so the bootstrap also starts its FastCGI php-cgi through this binary's second mode:
+//
+//   cgi-spawner --tied-exec <parent pid> <program> [args...]
+//       Sets PR_SET_PDEATHSIG, checks that its parent is still <parent pid> (it may have died
+//       before), then execs <program> (searched on PATH): the program keeps this process's pid and
+//       dies with the parent. One extra exec of this small binary, well under a millisecond.
 //
 // Usage: cgi-spawner <php-cgi>. It exits when its stdin closes. Numbers are in the machine's byte
 // order, little-endian on both Lambda architectures (the TypeScript side writes little-endian).
@@ -20,11 +29,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -91,6 +100,45 @@ static void forward(int *fd, char type) {
   else if (n == 0 || (errno != EAGAIN && errno != EINTR)) close_fd(fd);
 }
 
+// Written by the child of vfork(), which shares this memory, when it cannot exec php-cgi.
+static volatile int spawn_errno;
+
+// Starts php-cgi with the three pipe ends as its stdio, in a session of its own (a deadline kills
+// its whole group), tied to this process's life. Returns its pid, or 0 with the errno of the
+// failure (vfork, or anything up to and including execve).
+static pid_t spawn_php(const char *php_cgi, char **env, int in, int out, int err, int *failure) {
+  char *argv[] = {(char *)php_cgi, NULL};
+  pid_t spawner = getpid();
+  spawn_errno = 0;
+  pid_t pid = vfork();
+  if (pid < 0) {
+    *failure = errno;
+    return 0;
+  }
+  if (pid > 0) {
+    // The child has exec'd or exited by now: vfork() suspends this process until then.
+    if (spawn_errno == 0) return pid;
+    *failure = spawn_errno;
+    waitpid(pid, NULL, 0);
+    return 0;
+  }
+  // The child, up to execve(): it runs on this process's memory, so it only makes system calls.
+  if (setsid() < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
+    spawn_errno = errno;
+    _exit(127);
+  }
+  signal(SIGPIPE, SIG_DFL);  // Ignored here, not in PHP.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  // Without it (a kernel that refuses) php-cgi still runs; only a SIGKILLed bootstrap leaves it behind.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != spawner) _exit(127);  // The spawner died before the tie: nobody waits for this answer.
+  execve(php_cgi, argv, env);
+  spawn_errno = errno;
+  _exit(127);
+}
+
 // Runs one request to its end and answers it. `env` is NULL-terminated.
 static void serve(const char *php_cgi, char **env, const char *body, uint32_t body_length) {
   int in[2], out[2], err[2];
@@ -99,24 +147,8 @@ static void serve(const char *php_cgi, char **env, const char *body, uint32_t bo
     write_frame('F', why, (uint32_t)strlen(why));
     _exit(1);  // Out of descriptors: a fresh spawner is the way out.
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &all);  // SIGPIPE is ignored here, not in PHP.
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char *argv[] = {(char *)php_cgi, NULL};
-  pid_t pid;
-  int failed = posix_spawn(&pid, php_cgi, &actions, &attributes, argv, env);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  int failed = 0;
+  pid_t pid = spawn_php(php_cgi, env, in[0], out[1], err[1], &failed);
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -185,8 +217,25 @@ static void serve(const char *php_cgi, char **env, const char *body, uint32_t bo
   write_frame('X', &status_i32, sizeof status_i32);
 }
 
+// --tied-exec <parent pid> <program> [args...]: see the top of this file.
+static int tied_exec(int argc, char **argv) {
+  if (argc < 4) return 2;
+  char *end;
+  long parent = strtol(argv[2], &end, 10);
+  if (*end != '\0' || parent <= 0) return 2;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != (pid_t)parent) return 127;  // The parent is already gone: run nothing.
+  execvp(argv[3], argv + 3);
+  fprintf(stderr, "cgi-spawner: cannot run %s: %s\n", argv[3], strerror(errno));
+  return 127;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "--tied-exec") == 0) return tied_exec(argc, argv);
   if (argc != 2) return 2;
+  // This process goes when the bootstrap goes, even mid-request. Had the bootstrap died before this
+  // line, its end of our stdin is closed: the first read below ends this process.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_IGN);
   for (;;) {
     uint32_t env_length, body_length;

@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 
 /**
  * The client of cgi-spawner (cgi-spawner.c, next to this file): a small long-lived process that
- * starts php-cgi with posix_spawn() for CgiExecutor, so that the bootstrap, a process of a hundred
+ * starts php-cgi with vfork() for CgiExecutor, so that the bootstrap, a process of a hundred
  * MB, never forks. See the C file for the protocol; one request at a time.
  */
 
@@ -22,7 +22,7 @@ export interface SpawnedExit {
   signal: NodeJS.Signals | null;
 }
 
-/** php-cgi could not be started at all (posix_spawn failed): as a spawn 'error' event. */
+/** php-cgi could not be started at all (vfork or execve failed): as a spawn 'error' event. */
 export class SpawnFailedError extends Error {
   override readonly name = 'SpawnFailedError';
 }

@@ -1,21 +1,23 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LayerDistro, LayerVariant } from './layer.ts';
+import { hostArch, type LayerVariant } from './layer.ts';
 
 /**
  * What a Lambda-like container for a PHP function looks like, independent of how it is started
  * (plain `docker run` for the CLI, testcontainers in the tests):
  *
- *   image          LAMBDA_BASE_IMAGE, default lambda-php/debian-base:bookworm (a clean Debian, the
- *                  local stand-in for provided.al2023), or one of AWS's public.ecr.aws/lambda images
+ *   image          LAMBDA_BASE_IMAGE, default lambda-php/glibc-base:bullseye-<arch> (glibc 2.31, older
+ *                  than Lambda's, and busybox: scripts/docker/make-base-image.sh), or one of AWS's
+ *                  public.ecr.aws/lambda images (the layer runs on any: it brings its own glibc)
  *   /opt           the unpacked layer zip, read-only
  *   /var/task      the function's code, read-only
  *   /tmp           the only writable place: a 512 MiB tmpfs, as in Lambda
  *   /              read-only
  *   /rie/cli.js    this project's CLI (dist/cli.js), read-only, for `rie` on a base without AWS's RIE:
  *                  it stays out of the layer, which ships only what Lambda runs
- *   /var/lang/bin/node   nodejs variant only: the managed runtime's node
+ *   /var/lang      nodejs variant only: the managed runtime's node (bin/node) and the libraries it
+ *                  needs (lib/, first on that runtime's LD_LIBRARY_PATH), read-only
  *   user           993:990 by default, Lambda's sbx_user1051
  *   network        host by default: the invoke endpoint listens on 127.0.0.1:<port>; bridge
  *                  publishes it on 127.0.0.1:<port> instead (for engines without host networking)
@@ -26,14 +28,15 @@ import type { LayerDistro, LayerVariant } from './layer.ts';
  *   otherwise:  <node> /rie/cli.js rie --port <port> -- /opt/bootstrap
  */
 
-export const DEFAULT_BASE_IMAGE = 'lambda-php/debian-base:bookworm';
+export const DEFAULT_BASE_IMAGE = `lambda-php/glibc-base:bullseye-${hostArch()}`;
 export const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 /** Lambda's function user, sbx_user1051. */
 export const LAMBDA_USER = '993:990';
 /** Where the RIE listens inside the container on a bridge network (the RIE's default). */
 const BRIDGE_RIE_PORT = 8080;
 const RIE_SCRIPT = '/rie/cli.js';
-const LANG_NODE = '/var/lang/bin/node';
+const LANG_DIR = '/var/lang';
+const LANG_NODE = `${LANG_DIR}/bin/node`;
 
 export interface LambdaContainerOptions {
   /** The function's code, mounted at /var/task. */
@@ -42,12 +45,15 @@ export interface LambdaContainerOptions {
   layerDir: string;
   /** _HANDLER: the PHP front controller, relative to /var/task. Default index.php. */
   handler?: string;
-  /** Default: LAMBDA_BASE_IMAGE, else lambda-php/debian-base:bookworm. */
+  /** Default: LAMBDA_BASE_IMAGE, else lambda-php/glibc-base:bullseye-<arch>. */
   image?: string;
-  /** Default provided. nodejs needs nodeBinary (unless the image is AWS's nodejs image). */
+  /** Default provided. nodejs needs managedRuntime (unless the image is AWS's nodejs image). */
   variant?: LayerVariant;
-  /** nodejs variant: the node binary mounted at /var/lang/bin/node. */
-  nodeBinary?: string;
+  /**
+   * nodejs variant: the stand-in for the managed runtime's /var/lang, a folder with bin/node and
+   * lib/ (the provided layer's node/ folder has exactly that).
+   */
+  managedRuntime?: string;
   /** dist/cli.js, for the `rie` entry point on images without AWS's RIE. Default: rieScript(). */
   rieScript?: string;
   /** PHP_CGI_MODE. Default: the runtime's own default (unset). */
@@ -106,11 +112,6 @@ export function isAwsLambdaImage(image: string): boolean {
   return /^(public\.ecr\.aws\/lambda\/|amazon\/aws-lambda-)/.test(image);
 }
 
-/** The layer's PHP must be built on the same distribution as the image it runs in. */
-export function distroForImage(image: string): LayerDistro {
-  return isAwsLambdaImage(image) || /amazonlinux|al2023/i.test(image) ? 'al2023' : 'debian';
-}
-
 export function baseImage(env: NodeJS.ProcessEnv = process.env): string {
   return env.LAMBDA_BASE_IMAGE || DEFAULT_BASE_IMAGE;
 }
@@ -133,8 +134,8 @@ export function lambdaContainerSpec(options: LambdaContainerOptions): LambdaCont
   ];
   if (!awsImage) mounts.push({ source: options.rieScript ?? rieScript(), target: RIE_SCRIPT, readOnly: true });
   if (variant === 'nodejs' && !awsNodeImage) {
-    if (!options.nodeBinary) throw new Error('The nodejs variant needs a node binary to mount at /var/lang/bin/node');
-    mounts.push({ source: path.resolve(options.nodeBinary), target: LANG_NODE, readOnly: true });
+    if (!options.managedRuntime) throw new Error('The nodejs variant needs a managed runtime folder (bin/node, lib/) to mount at /var/lang');
+    mounts.push({ source: path.resolve(options.managedRuntime), target: LANG_DIR, readOnly: true });
   }
 
   // What Lambda starts: /opt/bootstrap on provided.al2023; on the managed nodejs runtimes, its
@@ -160,8 +161,8 @@ export function lambdaContainerSpec(options: LambdaContainerOptions): LambdaCont
 
   const env: Record<string, string> = {
     // The unreserved ones first, so that the function's may replace them, as in Lambda.
-    PATH: '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-    LD_LIBRARY_PATH: '/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    PATH: variant === 'nodejs' ? '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin' : '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+    LD_LIBRARY_PATH: `${variant === 'nodejs' ? '/var/lang/lib:' : ''}/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib`,
     LANG: 'en_US.UTF-8',
     AWS_DEFAULT_REGION: region,
     ...options.env,

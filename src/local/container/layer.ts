@@ -1,33 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-  chmodSync,
-} from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLogged } from './run-logged.ts';
 import { ZipArchive } from './zip.ts';
 
 /**
- * The PHP layer zips of build/layers (scripts/docker/build-layer.sh): finding out whether they hold
- * the current runtime, rebuilding them when not, and unpacking one for a container to mount at /opt.
+ * The PHP layer zips of build/layers (scripts/layer/build-layer.sh): finding out whether they hold
+ * the current sources, rebuilding them when not, and unpacking them for a container to mount at /opt.
  */
 
 /** provided: for provided.al2023 (/opt/bootstrap, own node). nodejs: for the managed nodejs runtimes (exec-wrapper). */
 export type LayerVariant = 'provided' | 'nodejs';
-/** Which base the layer's PHP was built on: Debian bookworm (no registry needed) or Amazon Linux 2023. */
-export type LayerDistro = 'debian' | 'al2023';
+export type LayerArch = 'x86_64' | 'arm64';
 
-export function hostArch(): 'x86_64' | 'arm64' {
+export function hostArch(): LayerArch {
   return process.arch === 'arm64' ? 'arm64' : 'x86_64';
 }
 
@@ -35,92 +22,88 @@ export function layerZipPath(repoRoot: string, variant: LayerVariant, arch = hos
   return path.join(repoRoot, 'build', 'layers', `layer-${variant}-${arch}.zip`);
 }
 
-/**
- * Files compared by content with what the zip holds, zip path -> repository path. The build's
- * other inputs shape the zip without being copied into it: see inputsChanged.
- */
-function copiedFiles(variant: LayerVariant): Array<[string, string]> {
-  const files: Array<[string, string]> = [
-    ['lambda-php/bootstrap.js', 'dist/bootstrap.js'],
-    ['lambda-php/php-env.sh', 'php-build/php-env.sh'],
-    ['lambda-php/early-php-cgi.sh', 'php-build/early-php-cgi.sh'],
-  ];
-  files.push(variant === 'provided' ? ['bootstrap', 'php-build/bootstrap'] : ['lambda-php/exec-wrapper', 'php-build/exec-wrapper']);
-  return files;
+/** The add-on layers (layer-php-<name>-<arch>.zip: intl, gd) the build made next to the variants. */
+export function addonZipPaths(repoRoot: string, arch = hostArch()): string[] {
+  const dir = path.join(repoRoot, 'build', 'layers');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('layer-php-') && name.endsWith(`-${arch}.zip`))
+    .sort()
+    .map((name) => path.join(dir, name));
 }
 
-/** What the build reads besides dist/bootstrap.js: Dockerfile.build and php-build/. */
-function buildInputs(repoRoot: string): string[] {
-  const dir = path.join(repoRoot, 'php-build');
-  const scripts = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name))) : [];
-  return ['Dockerfile.build', ...scripts].filter((file) => existsSync(path.join(repoRoot, file))).sort();
-}
-
-function inputsDigest(repoRoot: string, distro: LayerDistro): string {
-  const hash = createHash('sha256').update(`distro=${distro}\n`);
-  for (const file of buildInputs(repoRoot)) hash.update(`${file}\n`).update(readFileSync(path.join(repoRoot, file))).update('\n');
-  return hash.digest('hex');
+/** The build's record of the sources it read: "<sha256>  <path>" lines (sha256sum's format). */
+export function sourceRecordPath(repoRoot: string, arch = hostArch()): string {
+  return path.join(repoRoot, 'build', 'layers', `source-files-${arch}.txt`);
 }
 
 /**
- * Written beside a zip after this code built it: the digest of the build inputs, and the zip's size
- * and time, so that a zip replaced since (by `./run layer`) no longer matches its record.
+ * The layer's sources as the build lists them (build-layer.sh, source_files): php-build/,
+ * scripts/layer/, the base image script, cgi-spawner's source and dist/bootstrap.js.
  */
-interface InputsRecord {
-  inputs: string;
-  size: number;
-  mtimeMs: number;
+function sourceFiles(repoRoot: string): string[] {
+  const files: string[] = [];
+  const walk = (relative: string): void => {
+    const full = path.join(repoRoot, relative);
+    if (!existsSync(full)) return;
+    if (statSync(full).isDirectory()) {
+      for (const name of readdirSync(full)) walk(path.join(relative, name));
+    } else {
+      files.push(relative);
+    }
+  };
+  for (const root of ['php-build', 'scripts/layer', 'scripts/docker/make-base-image.sh', 'src/cgi/spawner/cgi-spawner.c', 'dist/bootstrap.js']) walk(root);
+  return files.sort();
 }
 
-function recordPath(zipFile: string): string {
-  return `${zipFile}.inputs.json`;
-}
-
-/** Records the current build inputs for both variants' zips: they have just been built from them. */
-export function recordLayerInputs(repoRoot: string, distro: LayerDistro): void {
-  const inputs = inputsDigest(repoRoot, distro);
-  for (const variant of ['provided', 'nodejs'] as const) {
-    const zipFile = layerZipPath(repoRoot, variant);
-    if (!existsSync(zipFile)) continue;
-    const { size, mtimeMs } = statSync(zipFile);
-    writeFileSync(recordPath(zipFile), `${JSON.stringify({ inputs, size, mtimeMs } satisfies InputsRecord)}\n`);
-  }
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /**
- * Whether Dockerfile.build or php-build/ changed since the zip was built: by content when this code
- * built the zip (its record), else by time. Times alone are not enough: BuildKit's local export
- * keeps the times the files had in the (possibly cached) build, so a rebuild from cache can leave
- * a zip older than an input that was merely touched.
+ * What changed in the layer's sources since the build recorded them, named: "php-build/php.ini
+ * changed", "php-build/new.sh is new", "... was removed". Undefined when nothing did.
  */
-function inputsChanged(repoRoot: string, zipFile: string, distro: LayerDistro): string | undefined {
-  const { size, mtimeMs } = statSync(zipFile);
-  let record: InputsRecord | undefined;
+function sourcesChanged(repoRoot: string, arch: LayerArch): string | undefined {
+  let recorded: Map<string, string>;
   try {
-    record = JSON.parse(readFileSync(recordPath(zipFile), 'utf8')) as InputsRecord;
+    recorded = new Map(
+      readFileSync(sourceRecordPath(repoRoot, arch), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => {
+          const [digest, ...rest] = line.split(/\s+/);
+          return [rest.join(' '), digest!] as [string, string];
+        }),
+    );
   } catch {
-    record = undefined;
+    return `${path.relative(repoRoot, sourceRecordPath(repoRoot, arch))} is missing (the zips were not made by scripts/layer/build-layer.sh)`;
   }
-  if (record && record.size === size && record.mtimeMs === mtimeMs) {
-    return record.inputs === inputsDigest(repoRoot, distro) ? undefined : 'Dockerfile.build or php-build/ changed since the layer was built';
+  const changes: string[] = [];
+  const current = sourceFiles(repoRoot);
+  for (const file of current) {
+    const before = recorded.get(file);
+    if (before === undefined) changes.push(`${file} is new`);
+    else if (before !== sha256(path.join(repoRoot, file))) changes.push(`${file} changed`);
   }
-  for (const input of buildInputs(repoRoot)) {
-    if (statSync(path.join(repoRoot, input)).mtimeMs > mtimeMs) return `${input} changed after the layer was built`;
-  }
-  return undefined;
+  for (const file of recorded.keys()) if (!current.includes(file)) changes.push(`${file} was removed`);
+  if (changes.length === 0) return undefined;
+  const shown = changes.slice(0, 3).join(', ');
+  return `${shown}${changes.length > 3 ? ` and ${changes.length - 3} more` : ''} since the layer was built`;
 }
 
+/** The build-info line of a layer made by the portable build (php-build/assemble-layer.sh). */
+const PORTABLE_MARKER = /^layer: portable, /m;
+
 /**
- * Why the zip cannot be used as it is, or undefined when it is current: it must exist, hold this
- * dist/bootstrap.js and these php-build scripts, be built for this distro, and from the current
- * Dockerfile.build and php-build/. Content, not times, for the copied files: `npm run build`
- * rewrites dist/bootstrap.js on every run, usually with the same bytes.
+ * Why the zips of this variant (and the add-ons) cannot be used as they are, or undefined when they
+ * are current: they must exist, come from the portable build (Debian trixie's PHP with its own
+ * glibc), and have been built from the current sources, dist/bootstrap.js included.
  */
-export function layerStaleness(repoRoot: string, variant: LayerVariant, distro: LayerDistro): string | undefined {
-  const zipFile = layerZipPath(repoRoot, variant);
+export function layerStaleness(repoRoot: string, variant: LayerVariant, arch = hostArch()): string | undefined {
+  const zipFile = layerZipPath(repoRoot, variant, arch);
   if (!existsSync(zipFile)) return `${path.relative(repoRoot, zipFile)} does not exist`;
-  const changed = inputsChanged(repoRoot, zipFile, distro);
-  if (changed) return changed;
+  if (!existsSync(path.join(repoRoot, 'dist', 'bootstrap.js'))) throw new Error('dist/bootstrap.js is missing: build it first (node scripts/build.mjs)');
   let zip: ZipArchive;
   try {
     zip = ZipArchive.open(zipFile);
@@ -128,75 +111,71 @@ export function layerStaleness(repoRoot: string, variant: LayerVariant, distro: 
     return `${path.relative(repoRoot, zipFile)} cannot be read: ${String(error)}`;
   }
   try {
-    for (const [inZip, inRepo] of copiedFiles(variant)) {
-      const entry = zip.entry(inZip);
-      const file = path.join(repoRoot, inRepo);
-      if (!existsSync(file)) throw new Error(`${inRepo} is missing${inRepo.startsWith('dist/') ? ': build it first (node scripts/build.mjs)' : ''}`);
-      if (!entry || !zip.read(entry).equals(readFileSync(file))) return `the layer's /opt/${inZip} differs from ${inRepo}`;
-    }
     const info = zip.entry('php/build-info.txt');
     const text = info ? zip.read(info).toString('utf8') : '';
-    const builtOn = /Amazon Linux/i.test(text) ? 'al2023' : /Debian/i.test(text) ? 'debian' : undefined;
-    if (builtOn !== distro) return `the layer was built for ${builtOn ?? 'an unknown base'}, not ${distro}`;
-    return undefined;
+    if (!PORTABLE_MARKER.test(text)) {
+      const old = /Amazon Linux/i.test(text) ? 'Amazon Linux 2023' : /bookworm|Debian GNU\/Linux 12/i.test(text) ? 'Debian bookworm' : 'an unknown build';
+      return `${path.relative(repoRoot, zipFile)} was built by the former Docker build on ${old}, not by the portable build (Debian trixie's PHP with its own glibc)`;
+    }
   } finally {
     zip.close();
   }
+  return sourcesChanged(repoRoot, arch);
 }
 
 export interface EnsureLayerOptions {
-  /** The repository: holds scripts/docker/build-layer.sh, dist/bootstrap.js and build/layers. */
+  /** The repository: holds scripts/layer/build-layer.sh, dist/bootstrap.js and build/layers. */
   repoRoot: string;
   variant: LayerVariant;
-  distro: LayerDistro;
   /** Build progress and decisions, one line at a time. Default: stderr. */
   log?: (line: string) => void;
 }
 
 /**
- * The path of a current layer zip, building both variants with scripts/docker/build-layer.sh when
- * the zip is missing or stale (about a minute when only the runtime changed, several on a cold
- * Docker cache). Several processes may ask at once (test files in parallel): one builds, under a
- * lock in build/layers, the others wait for it and check again.
+ * The zips for this machine's architecture, the variant's first and then every add-on, building
+ * them with scripts/layer/build-layer.sh when missing or stale (seconds when only the runtime
+ * changed and the packages are cached; a few minutes on a fresh machine). Several processes may ask
+ * at once (test files in parallel): one builds, under a lock in build/layers, the others wait for
+ * it and check again.
  */
-export async function ensureLayer(options: EnsureLayerOptions): Promise<string> {
-  const { repoRoot, variant, distro } = options;
+export async function ensureLayer(options: EnsureLayerOptions): Promise<string[]> {
+  const { repoRoot, variant } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const zipFile = layerZipPath(repoRoot, variant);
-  if (layerStaleness(repoRoot, variant, distro) === undefined) return zipFile;
+  const zips = (): string[] => [layerZipPath(repoRoot, variant), ...addonZipPaths(repoRoot)];
+  if (layerStaleness(repoRoot, variant) === undefined) return zips();
   const release = await acquireLock(path.join(repoRoot, 'build', 'layers', '.build-layer.lock'), log);
   try {
-    const reason = layerStaleness(repoRoot, variant, distro);
-    if (reason === undefined) return zipFile;
-    if (!existsSync(path.join(repoRoot, 'scripts', 'docker', 'build-layer.sh'))) {
-      throw new Error(`The layer cannot be used (${reason}) and ${repoRoot} has no scripts/docker/build-layer.sh to build it: run from a checkout of lambda-php`);
+    const reason = layerStaleness(repoRoot, variant);
+    if (reason === undefined) return zips();
+    const script = path.join(repoRoot, 'scripts', 'layer', 'build-layer.sh');
+    if (!existsSync(script)) {
+      throw new Error(`The layer cannot be used (${reason}) and ${repoRoot} has no scripts/layer/build-layer.sh to build it: run from a checkout of lambda-php`);
     }
-    log(`Building the PHP layer (${distro}) because ${reason}: scripts/docker/build-layer.sh --distro ${distro}`);
-    await runBuild(repoRoot, distro, log);
-    recordLayerInputs(repoRoot, distro);
-    const still = layerStaleness(repoRoot, variant, distro);
+    log(`Building the PHP layer because ${reason}: scripts/layer/build-layer.sh --arch ${hostArch()}`);
+    await runBuild(script, repoRoot, log);
+    const still = layerStaleness(repoRoot, variant);
     if (still !== undefined) throw new Error(`The layer build finished but the layer is still not current: ${still}`);
-    return zipFile;
+    return zips();
   } finally {
     release();
   }
 }
 
-async function runBuild(repoRoot: string, distro: LayerDistro, log: (line: string) => void): Promise<void> {
+async function runBuild(script: string, repoRoot: string, log: (line: string) => void): Promise<void> {
   const started = Date.now();
-  await runLogged('bash', [path.join(repoRoot, 'scripts', 'docker', 'build-layer.sh'), '--distro', distro], {
+  await runLogged('bash', [script, '--arch', hostArch()], {
     cwd: repoRoot,
-    // BuildKit's plain progress is very chatty: pass on the script's own lines only (a failure
-    // brings the last lines in its error).
+    // The build's own lines (its stages and their times), not the verification's details: a
+    // failure brings the last lines in its error.
     onLine: (line) => {
-      if (/^build-layer:|^layer-/.test(line)) log(`  ${line}`);
+      if (/^(build-layer|layer-|check-layer|make-base-image|ensure-)/.test(line)) log(`  ${line}`);
     },
   });
   log(`Layer built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 /** A lock directory holding the owner's pid; a lock whose owner died is taken over. */
-async function acquireLock(dir: string, log: (line: string) => void, timeoutMs = 20 * 60_000): Promise<() => void> {
+async function acquireLock(dir: string, log: (line: string) => void, timeoutMs = 30 * 60_000): Promise<() => void> {
   mkdirSync(path.dirname(dir), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let announced = false;
@@ -239,7 +218,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Where unpacked layers are kept, one folder per zip content. */
+/** Where unpacked layers are kept, one folder per set of zips and their content. */
 export function layerCacheRoot(): string {
   return path.join(os.tmpdir(), 'lambda-php-layers');
 }
@@ -248,13 +227,17 @@ export function layerCacheRoot(): string {
 const CACHE_MAX_IDLE_MS = 6 * 3600_000;
 
 /**
- * The zip unpacked into a host folder, for a read-only bind mount at /opt. Cached by the zip's
- * content, so containers started one after another (and concurrently) share one copy; a fresh
- * unpack goes to a private folder first and is renamed into place, so nobody sees half a layer.
+ * The zips unpacked, in order, into one host folder, as Lambda extracts a function's layers into
+ * /opt: for a read-only bind mount there. Cached by the zips' content, so containers started one
+ * after another (and concurrently) share one copy; a fresh unpack goes to a private folder first and
+ * is renamed into place, so nobody sees half a layer.
  */
-export async function unpackLayer(zipFile: string, cacheRoot = layerCacheRoot()): Promise<string> {
-  const digest = await sha256File(zipFile);
-  const target = path.join(cacheRoot, `${path.basename(zipFile, '.zip')}-${digest.slice(0, 16)}`);
+export async function unpackLayer(zipFiles: string | string[], cacheRoot = layerCacheRoot()): Promise<string> {
+  const zips = Array.isArray(zipFiles) ? zipFiles : [zipFiles];
+  if (zips.length === 0) throw new Error('unpackLayer needs at least one zip');
+  const hash = createHash('sha256');
+  for (const zipFile of zips) hash.update(`${path.basename(zipFile)}\n${await sha256File(zipFile)}\n`);
+  const target = path.join(cacheRoot, `${path.basename(zips[0]!, '.zip')}${zips.length > 1 ? `+${zips.length - 1}` : ''}-${hash.digest('hex').slice(0, 16)}`);
   mkdirSync(cacheRoot, { recursive: true });
   if (existsSync(path.join(target, '.complete'))) {
     const now = new Date();
@@ -263,19 +246,21 @@ export async function unpackLayer(zipFile: string, cacheRoot = layerCacheRoot())
   }
   const staging = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const zip = ZipArchive.open(zipFile);
-    try {
-      zip.extractTo(staging);
-    } finally {
-      zip.close();
+    for (const zipFile of zips) {
+      const zip = ZipArchive.open(zipFile);
+      try {
+        zip.extractTo(staging);
+      } finally {
+        zip.close();
+      }
     }
     // The container may run as another user (Lambda's sbx_user1051): the root must be traversable.
     chmodSync(staging, 0o755);
-    writeFileSync(path.join(staging, '.complete'), `${zipFile}\n`);
+    writeFileSync(path.join(staging, '.complete'), `${zips.join('\n')}\n`);
     try {
       renameSync(staging, target);
     } catch (error) {
-      // Another process unpacked the same zip meanwhile: use theirs.
+      // Another process unpacked the same zips meanwhile: use theirs.
       if (!existsSync(path.join(target, '.complete'))) throw error;
     }
   } finally {

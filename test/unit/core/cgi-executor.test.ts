@@ -3,7 +3,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as realSleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCgiEnvironment } from '../../../src/cgi/cgi-environment.ts';
 import { CgiExecutor } from '../../../src/cgi/cgi-executor.ts';
 import { parseCgiResponse } from '../../../src/cgi/cgi-response-parser.ts';
@@ -70,6 +71,19 @@ function pgrep(pattern: string): string {
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** The deadline timers run on a fake clock; real waits (realSleep) and child processes do not. */
+const FAKE_CLOCK: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'Date'] };
+
+/** A promise and whether it has settled yet, for checks of what has not happened so far. */
+function settledState<T>(promise: Promise<T>): { promise: Promise<T>; readonly settled: boolean } {
+  const state = { promise, settled: false };
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+}
 
 beforeAll(() => {
   dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'cgi-executor-test-')));
@@ -170,6 +184,25 @@ describe.each([
     expect((error as Error).message).toContain('signal SIGKILL');
   });
 
+  it('rejects with PhpCrashError when PHP is killed by a signal after writing and flushing 10 KB: a crash, whatever it wrote', async () => {
+    const file = script(
+      'crash-after-output.php',
+      '<?php header("Content-Type: text/plain"); echo str_repeat("0123456789abcde\\n", 640); while (ob_get_level() > 0) ob_end_flush(); flush(); posix_kill(getmypid(), 9); echo "never";',
+    );
+    const error = await executor.execute(phpRequest(cgiEnv(file))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toMatch(/signal SIGKILL/);
+    // The output it did write is part of the reason, not of an answer.
+    expect((error as Error).message).toMatch(/after writing 10\d{3} bytes/);
+  });
+
+  it('returns the whole answer of a script that exits with a non-zero code by itself (exit(3) is not a crash)', async () => {
+    const file = script('exit-code.php', '<?php echo "partial but complete"; exit(3);');
+    const response = parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file))));
+    expect(response.statusCode).toBe(200);
+    expect(response.body.toString()).toBe('partial but complete');
+  });
+
   it('rejects with PhpCrashError when PHP exits without writing anything', async () => {
     // A script PHP cannot find still gets an answer ("No input file specified."), so use a crash
     // before any output: a non-existent binary path is covered below; here, exit through posix_kill(SIGSEGV).
@@ -187,31 +220,44 @@ describe.each([
     expect((error as Error).message).toContain('ENOENT');
   });
 
-  it('kills PHP and its children at the deadline, with PhpTimeoutError', async () => {
-    const child = `${marker}-sleeper`;
-    const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
-    const started = Date.now();
-    const promise = executor.execute(phpRequest(cgiEnv(file), { deadline: started + 300 }));
-    // Wait until PHP and its child really run, so the check below is not vacuous.
-    for (let i = 0; i < 50 && pgrep(child) === ''; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(pgrep(child)).not.toBe('');
-    expect(pidsWithEnvironment(file).length).toBeGreaterThan(0);
+  it('kills PHP and its children when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      const child = `${marker}-sleeper`;
+      const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
+      const outcome = settledState(executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 300 })));
+      // Wait until PHP and its child really run, so the checks below are not vacuous.
+      for (let i = 0; i < 250 && pgrep(child) === ''; i++) await realSleep(20);
+      expect(pgrep(child)).not.toBe('');
 
-    const error = await promise.catch((e: unknown) => e);
-    const elapsed = Date.now() - started;
-    expect(error).toBeInstanceOf(PhpTimeoutError);
-    expect(elapsed).toBeGreaterThanOrEqual(280);
-    expect(elapsed).toBeLessThan(1000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(pgrep(child)).toBe('');
-    expect(pidsWithEnvironment(file)).toEqual([]);
+      vi.advanceTimersByTime(299);
+      await realSleep(50);
+      expect(outcome.settled).toBe(false);
+      expect(pidsWithEnvironment(file).length).toBeGreaterThan(0);
+
+      vi.advanceTimersByTime(1);
+      vi.useRealTimers();
+      expect(await outcome.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+      await realSleep(100);
+      expect(pgrep(child)).toBe('');
+      expect(pidsWithEnvironment(file)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('kills PHP at once when the deadline has already passed', async () => {
-    const file = script('late.php', '<?php sleep(5); echo "late";');
-    const started = Date.now();
-    await expect(executor.execute(phpRequest(cgiEnv(file), { deadline: started - 1000 }))).rejects.toBeInstanceOf(PhpTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1000);
+  it('kills PHP at once when the deadline has already passed: the clock need not move', async () => {
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      // Were it not killed, the script would answer "late" after 5 s instead of being refused.
+      const file = script('late.php', '<?php sleep(5); echo "late";');
+      const late = executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() - 1000 }));
+      vi.advanceTimersByTime(0);
+      vi.useRealTimers();
+      await expect(late).rejects.toBeInstanceOf(PhpTimeoutError);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('does not kill PHP when the invocation has no deadline (Number.MAX_SAFE_INTEGER)', async () => {
@@ -235,13 +281,12 @@ describe.each([
     expect(bodies).toEqual(ids);
   });
 
-  it('answers once php-cgi exits, even while something it started in the background keeps its stdout open', async () => {
+  it('answers once php-cgi exits, before the deadline, even while something it started in the background keeps its stdout open for 30 s', async () => {
     // An empty descriptor spec: the background shell inherits php-cgi's own stdout and stderr.
     const file = script(`${marker}-background.php`, `<?php proc_close(proc_open(['sh', '-c', '(sleep 30; echo ${marker}-late) &'], [], $pipes)); echo "done";`);
-    const started = Date.now();
-    const output = await executor.execute(phpRequest(cgiEnv(file)));
+    // Waiting for the background process would meet the deadline first: a PhpTimeoutError, no answer.
+    const output = await executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 20_000 }));
     expect(parseCgiResponse(output).body.toString()).toBe('done');
-    expect(Date.now() - started).toBeLessThan(2000);
     await new Promise((r) => setTimeout(r, 100));
     expect(pgrep(`${marker}-late`)).toBe('');
   });
@@ -270,7 +315,7 @@ describe('CgiExecutor through cgi-spawner', () => {
 
   /** The parent of the php-cgi that runs `file`: PHP writes it to a file and sleeps. */
   async function parentWhileRunning(file: string, pidFile: string): Promise<number> {
-    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && !existsSync(pidFile); i++) await realSleep(20);
     return Number(readFileSync(pidFile, 'utf8'));
   }
 
@@ -301,16 +346,26 @@ describe('CgiExecutor through cgi-spawner', () => {
     expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('cgi-spawner');
   });
 
-  it('answers at the deadline even when the spawner has stopped answering, and replaces it', async () => {
+  it('answers at the deadline even when the spawner has stopped answering: killed after its grace second, and replaced', async () => {
     const pidFile = path.join(dir, `${marker}-stopped.pid`);
     const file = script(`${marker}-stopped.php`, `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`);
-    const started = Date.now();
-    const running = executor.execute(phpRequest(cgiEnv(file), { deadline: started + 500 }));
-    const spawner = await parentWhileRunning(file, pidFile);
-    process.kill(spawner, 'SIGSTOP');
-    const error = await running.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PhpTimeoutError);
-    expect(Date.now() - started).toBeLessThan(3000);
+    let spawner: number;
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      const running = settledState(executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 500 })));
+      spawner = await parentWhileRunning(file, pidFile);
+      process.kill(spawner, 'SIGSTOP');
+      // At the deadline php-cgi is killed, but the stopped spawner cannot report it.
+      vi.advanceTimersByTime(500);
+      await realSleep(50);
+      expect(running.settled).toBe(false);
+      // After its grace second the spawner itself is killed, which ends the request.
+      vi.advanceTimersByTime(1000);
+      vi.useRealTimers();
+      expect(await running.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(pidsWithEnvironment(file)).toEqual([]);
     const hello = script('after-stopped.php', '<?php echo posix_getppid();');
     expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(hello)))).body.toString())).not.toBe(spawner);

@@ -12,6 +12,9 @@ import { DocumentRootRouter, type Route } from '../../../src/router/document-roo
 //   public/été.php, public/日本/ページ.php, public/dir.php/index.php (a folder named like a script),
 //   public/link-secret.txt -> ../secret.txt, public/link-outside.php -> ../outside.php,
 //   public/linkdir -> ../outside-dir, public/inner-link.css -> assets/style.css (stays inside)
+/** PHP code under extensions that never run here: served as text, they would publish source and secrets. */
+const PHP_SOURCE_FILES = ['view.phtml', 'config.inc', 'show.phps', 'app.phar', 'old.php5', 'older.php4', 'new.php7', 'LAYOUT.PHTML', 'Db.Inc'];
+
 let base: string;
 let root: string;
 let router: DocumentRootRouter;
@@ -45,6 +48,8 @@ beforeAll(() => {
   write('public/été.php');
   write('public/日本/ページ.php');
   write('public/dir.php/index.php');
+  for (const source of PHP_SOURCE_FILES) write(`public/lib/${source}`, '<?php $password = "secret";');
+  write('public/lib/readme.txt', 'a text file next to them');
   symlinkSync('../secret.txt', path.join(root, 'link-secret.txt'));
   symlinkSync('../outside.php', path.join(root, 'link-outside.php'));
   symlinkSync('../outside-dir', path.join(root, 'linkdir'));
@@ -130,6 +135,15 @@ describe('DocumentRootRouter: ordinary routes', () => {
     const route = router.route('/notes.txt');
     expect(route).toEqual(staticFile('notes.txt'));
     expect(route.kind).toBe('static');
+  });
+
+  it.each(PHP_SOURCE_FILES)('never serves PHP source %s as a static file: it goes to the front controller', (file) => {
+    expect(router.route(`/lib/${file}`)).toEqual(front());
+    expect(router.route(`/lib/${encodeURIComponent(file)}`)).toEqual(front());
+  });
+
+  it('still serves the other files of a folder that holds PHP sources', () => {
+    expect(router.route('/lib/readme.txt')).toEqual(staticFile('lib/readme.txt'));
   });
 
   it('runs upper-case .PHP files rather than serving their source', () => {

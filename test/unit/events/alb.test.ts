@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { albAdapter } from '../../../src/events/alb.ts';
 import { htmlResponseWithTwoCookies, notFoundResponse, PNG_BYTES, pngResponse } from './response-fixtures.ts';
-import { headersAsObject, loadSampleEvent } from './sample-events.ts';
+import { headersAsObject, loadEventFixture } from '../../support/event-fixtures.ts';
 
 function singleValueEvent(changes: Record<string, unknown> = {}): any {
-  return { ...loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'), ...changes };
+  return { ...loadEventFixture('alb.json'), ...changes };
 }
 
 function multiValueEvent(changes: Record<string, unknown> = {}): any {
-  return { ...loadSampleEvent('aws-lambda-go/alb-lambda-target-request-multivalue-headers.json'), ...changes };
+  return { ...loadEventFixture('alb-multi-value.json'), ...changes };
 }
 
 describe('albAdapter.matches', () => {
   it('accepts events with requestContext.elb only', () => {
     expect(albAdapter.matches(singleValueEvent())).toBe(true);
     expect(albAdapter.matches(multiValueEvent())).toBe(true);
-    expect(albAdapter.matches(loadSampleEvent('aws-lambda-go/apigw-request.json'))).toBe(false);
+    expect(albAdapter.matches(loadEventFixture('alb-health-check.json'))).toBe(true);
+    expect(albAdapter.matches(loadEventFixture('api-gateway-rest.json'))).toBe(false);
+    expect(albAdapter.matches(loadEventFixture('function-url.json'))).toBe(false);
     expect(albAdapter.matches({ httpMethod: 'GET', path: '/', requestContext: { elb: 'arn' } })).toBe(false);
   });
 });
@@ -43,9 +45,20 @@ describe('albAdapter.toRequest', () => {
     expect(albAdapter.toRequest(event).rawQueryString).toBe('q=a%20b&pct=100%25&ok=%41&%C3%A9=%C3%BC');
   });
 
+  it('builds the query from multiValueQueryStringParameters alone when the event has them: a key only queryStringParameters holds is not added', () => {
+    const event = multiValueEvent({ queryStringParameters: { foo: 'bar', extra: '1' }, multiValueQueryStringParameters: { 'foo%5B%5D': ['bar', 'baz'] } });
+    expect(albAdapter.toRequest(event).rawQueryString).toBe('foo%5B%5D=bar&foo%5B%5D=baz');
+  });
+
+  it('takes the headers from multiValueHeaders alone when the event has them', () => {
+    const event = multiValueEvent({ headers: { host: 'example.com', 'x-only-single': 'not a header of this request' }, multiValueHeaders: { host: ['example.com'], accept: ['*/*'] } });
+    expect(headersAsObject(albAdapter.toRequest(event).headers)).toEqual({ host: ['example.com'], accept: ['*/*'] });
+  });
+
   it('uses multiValueHeaders when present and joins several cookies', () => {
-    const request = albAdapter.toRequest(loadSampleEvent('aws-lambda-rust-runtime/alb_multi_value_request.json'));
-    expect(request.headers.get('cookie')).toEqual(['name1=value1; name2=value2']);
+    const request = albAdapter.toRequest(multiValueEvent());
+    expect(request.headers.get('cookie')).toEqual(['cart=3; theme=dark']);
+    expect(request.headers.get('accept')).toEqual(['text/html', 'application/json']);
   });
 
   it('takes the client address from the last X-Forwarded-For entry', () => {
@@ -85,8 +98,8 @@ describe('albAdapter.toResult', () => {
     });
   });
 
-  it('answers a sample carrying both header maps with multiValueHeaders only', () => {
-    const result = albAdapter.toResult(notFoundResponse(), loadSampleEvent('aws-lambda-rust-runtime/alb_multi_value_request.json'));
+  it('answers an event carrying both header maps (as some published samples do) with multiValueHeaders only', () => {
+    const result = albAdapter.toResult(notFoundResponse(), multiValueEvent({ headers: { host: 'php-site-1234567890.eu-west-1.elb.amazonaws.com' } }));
     expect(result.headers).toBeUndefined();
     expect(result.multiValueHeaders).toEqual({ 'content-type': ['text/plain'] });
   });
@@ -112,6 +125,12 @@ describe('albAdapter.toResult', () => {
     expect(albAdapter.toResult(teapot, singleValueEvent()).statusDescription).toBe("418 I'm a Teapot");
     const unknown = { ...notFoundResponse(), statusCode: 599 };
     expect(albAdapter.toResult(unknown, singleValueEvent()).statusDescription).toBe('599');
+  });
+
+  it("describes the status with the script's own reason phrase when it gave one ('Status: 404 Gone Fishing')", () => {
+    const custom = { ...notFoundResponse(), reasonPhrase: 'Gone Fishing' };
+    expect(albAdapter.toResult(custom, singleValueEvent()).statusDescription).toBe('404 Gone Fishing');
+    expect(albAdapter.toResult({ ...custom, statusCode: 299, reasonPhrase: 'Custom' }, multiValueEvent()).statusDescription).toBe('299 Custom');
   });
 
   it('sends binary bodies base64-encoded', () => {

@@ -1,19 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { apiGatewayV1Adapter } from '../../../src/events/api-gateway-v1.ts';
 import { gzipJsonResponse, htmlResponseWithTwoCookies, notFoundResponse, PNG_BYTES, pngResponse } from './response-fixtures.ts';
-import { headersAsObject, loadSampleEvent } from './sample-events.ts';
+import { headersAsObject, loadEventFixture } from '../../support/event-fixtures.ts';
 
 function restEvent(changes: Record<string, unknown> = {}): any {
-  return { ...loadSampleEvent('aws-lambda-go/apigw-request.json'), ...changes };
+  return { ...loadEventFixture('api-gateway-rest.json'), ...changes };
 }
 
 describe('apiGatewayV1Adapter.matches', () => {
   it('accepts REST events and rejects the other sources', () => {
     expect(apiGatewayV1Adapter.matches(restEvent())).toBe(true);
-    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-rust-runtime/apigw_no_host.json'))).toBe(true);
-    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'))).toBe(false);
-    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-v2-request-iam.json'))).toBe(false);
-    expect(apiGatewayV1Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-websocket-request.json'))).toBe(false);
+    expect(apiGatewayV1Adapter.matches(loadEventFixture('api-gateway-rest-single-value.json'))).toBe(true);
+    const noHost = loadEventFixture('api-gateway-rest-single-value.json');
+    delete noHost.headers.Host;
+    expect(apiGatewayV1Adapter.matches(noHost)).toBe(true);
+    expect(apiGatewayV1Adapter.matches(loadEventFixture('alb.json'))).toBe(false);
+    expect(apiGatewayV1Adapter.matches(loadEventFixture('api-gateway-http-api.json'))).toBe(false);
+    expect(apiGatewayV1Adapter.matches(loadEventFixture('websocket-connect.json'))).toBe(false);
+    // A WebSocket frame with httpMethod and path, as in one of AWS's published samples.
+    expect(apiGatewayV1Adapter.matches({ ...loadEventFixture('websocket-connect.json'), httpMethod: 'POST', path: '/hello/world' })).toBe(false);
   });
 
   it('accepts a hand-written event without requestContext', () => {
@@ -33,7 +38,7 @@ describe('apiGatewayV1Adapter.matches', () => {
 describe('apiGatewayV1Adapter.toRequest', () => {
   it('takes the path from event.path, not from requestContext.path which holds the stage', () => {
     const event = restEvent({ path: '/users/42' });
-    event.requestContext.path = '/testStage/users/42';
+    event.requestContext.path = '/prod/users/42';
     expect(apiGatewayV1Adapter.toRequest(event).path).toBe('/users/42');
   });
 
@@ -72,22 +77,39 @@ describe('apiGatewayV1Adapter.toRequest', () => {
     expect(apiGatewayV1Adapter.toRequest(restEvent({ queryStringParameters: null, multiValueQueryStringParameters: null })).rawQueryString).toBe('');
   });
 
-  it('prefers multiValueHeaders, lower-cases names, joins cookies and drops names that are not tokens', () => {
+  it('takes the headers from multiValueHeaders alone when the event has them, lower-cases names, joins cookies and drops names that are not tokens', () => {
     const event = restEvent({
-      headers: { Host: 'example.com', Cookie: 'b=2', 'X-Only-Single': 'kept', 'bad header': 'x', 'a:b': 'y', '': 'z' },
+      headers: { Host: 'example.com', Cookie: 'b=2', 'X-Only-Single': 'not a header of this request', 'bad header': 'x', 'a:b': 'y', '': 'z' },
       multiValueHeaders: { Host: ['example.com'], Cookie: ['a=1', 'b=2'], Accept: ['text/html', 'application/json'], 'x(y)': ['no'] },
     });
     expect(headersAsObject(apiGatewayV1Adapter.toRequest(event).headers)).toEqual({
       host: ['example.com'],
       cookie: ['a=1; b=2'],
       accept: ['text/html', 'application/json'],
-      'x-only-single': ['kept'],
     });
+  });
+
+  it('takes the headers from headers when multiValueHeaders is missing or null', () => {
+    for (const multiValueHeaders of [undefined, null]) {
+      const event = restEvent({ headers: { Host: 'example.com', 'X-A': '1' }, multiValueHeaders });
+      expect(headersAsObject(apiGatewayV1Adapter.toRequest(event).headers)).toEqual({ host: ['example.com'], 'x-a': ['1'] });
+    }
+  });
+
+  it('builds the query from multiValueQueryStringParameters alone when the event has them: a key only queryStringParameters holds is not added', () => {
+    // The shape of Bref's ag-v1-query-string-multivalue fixture: Apache would give PHP foo[]=bar&foo[]=baz.
+    const event = restEvent({
+      queryStringParameters: { foo: 'bar', myvar: 'abc' },
+      multiValueQueryStringParameters: { 'foo[]': ['bar', 'baz'], myvar: ['abc'], 'shapes[a][]': ['square', 'triangle'] },
+    });
+    const { rawQueryString } = apiGatewayV1Adapter.toRequest(event);
+    expect(rawQueryString).toBe('foo%5B%5D=bar&foo%5B%5D=baz&myvar=abc&shapes%5Ba%5D%5B%5D=square&shapes%5Ba%5D%5B%5D=triangle');
+    expect(new URLSearchParams(rawQueryString).has('foo')).toBe(false);
   });
 
   it('reads sourceIp and protocol from the requestContext, HTTP/1.1 by default', () => {
     const event = restEvent();
-    expect(apiGatewayV1Adapter.toRequest(event).sourceIp).toBe('192.168.196.186');
+    expect(apiGatewayV1Adapter.toRequest(event).sourceIp).toBe('203.0.113.10');
     event.requestContext.protocol = 'HTTP/2.0';
     expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/2.0');
     delete event.requestContext.protocol;

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { apiGatewayV2Adapter } from '../../../src/events/api-gateway-v2.ts';
 import { gzipJsonResponse, htmlResponseWithTwoCookies, PNG_BYTES, pngResponse } from './response-fixtures.ts';
-import { headersAsObject, loadSampleEvent } from './sample-events.ts';
+import { headersAsObject, loadEventFixture } from '../../support/event-fixtures.ts';
 
 function httpApiEvent(changes: Record<string, unknown> = {}): any {
-  return { ...loadSampleEvent('aws-lambda-rust-runtime/apigw_v2_proxy_request.json'), ...changes };
+  return { ...loadEventFixture('api-gateway-http-api.json'), ...changes };
 }
 
 describe('apiGatewayV2Adapter.matches', () => {
   it('accepts HTTP API and Function URL events only', () => {
     expect(apiGatewayV2Adapter.matches(httpApiEvent())).toBe(true);
-    expect(apiGatewayV2Adapter.matches(loadSampleEvent('aws-lambda-go/lambda-urls-request.json'))).toBe(true);
-    expect(apiGatewayV2Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-request.json'))).toBe(false);
-    expect(apiGatewayV2Adapter.matches(loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'))).toBe(false);
-    expect(apiGatewayV2Adapter.matches(loadSampleEvent('aws-lambda-go/apigw-websocket-request.json'))).toBe(false);
+    expect(apiGatewayV2Adapter.matches(loadEventFixture('function-url.json'))).toBe(true);
+    expect(apiGatewayV2Adapter.matches(loadEventFixture('function-url-base64-body.json'))).toBe(true);
+    expect(apiGatewayV2Adapter.matches(loadEventFixture('api-gateway-rest.json'))).toBe(false);
+    expect(apiGatewayV2Adapter.matches(loadEventFixture('alb.json'))).toBe(false);
+    expect(apiGatewayV2Adapter.matches(loadEventFixture('websocket-message.json'))).toBe(false);
     expect(apiGatewayV2Adapter.matches({ rawPath: '/', requestContext: { http: null } })).toBe(false);
     expect(apiGatewayV2Adapter.matches({ rawPath: '/', requestContext: { http: { method: 'GET' } } })).toBe(true);
   });

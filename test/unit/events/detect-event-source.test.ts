@@ -4,7 +4,7 @@ import { apiGatewayV1Adapter } from '../../../src/events/api-gateway-v1.ts';
 import { apiGatewayV2Adapter } from '../../../src/events/api-gateway-v2.ts';
 import { detectEventSource, toHttpRequest, UnsupportedEventError } from '../../../src/events/detect-event-source.ts';
 import { htmlResponseWithTwoCookies } from './response-fixtures.ts';
-import { loadSampleEvent } from './sample-events.ts';
+import { loadEventFixture } from '../../support/event-fixtures.ts';
 
 const SQS_EVENT = {
   Records: [{ messageId: '1', body: 'hi', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' }],
@@ -29,10 +29,10 @@ function errorFor(event: unknown): UnsupportedEventError {
 
 describe('detectEventSource', () => {
   it('picks the adapter for each HTTP source', () => {
-    expect(detectEventSource(loadSampleEvent('aws-lambda-go/apigw-request.json'))).toBe(apiGatewayV1Adapter);
-    expect(detectEventSource(loadSampleEvent('aws-lambda-go/apigw-v2-request-iam.json'))).toBe(apiGatewayV2Adapter);
-    expect(detectEventSource(loadSampleEvent('aws-lambda-go/lambda-urls-request.json'))).toBe(apiGatewayV2Adapter);
-    expect(detectEventSource(loadSampleEvent('aws-lambda-rust-runtime/alb_multi_value_request.json'))).toBe(albAdapter);
+    expect(detectEventSource(loadEventFixture('api-gateway-rest.json'))).toBe(apiGatewayV1Adapter);
+    expect(detectEventSource(loadEventFixture('api-gateway-http-api.json'))).toBe(apiGatewayV2Adapter);
+    expect(detectEventSource(loadEventFixture('function-url.json'))).toBe(apiGatewayV2Adapter);
+    expect(detectEventSource(loadEventFixture('alb-multi-value.json'))).toBe(albAdapter);
   });
 
   it('returns undefined for any other JSON, without throwing', () => {
@@ -40,7 +40,7 @@ describe('detectEventSource', () => {
       null, undefined, [], [1, 2], 'GET /', 42, true, {}, SQS_EVENT, S3_EVENT, SNS_EVENT, WEBSOCKET_V2_FRAME,
       { Records: [] }, { Records: [null] }, { requestContext: null }, { httpMethod: 5, path: '/' }, { httpMethod: 'GET', path: '/', requestContext: 'x' },
       { rawPath: '/', requestContext: { http: { method: 1 } } }, { rawPath: 7, requestContext: { http: { method: 'GET' } } },
-      loadSampleEvent('aws-lambda-go/apigw-websocket-request.json'),
+      loadEventFixture('websocket-connect.json'), loadEventFixture('websocket-message.json'), loadEventFixture('msk.json'),
     ];
     for (const event of notHttp) expect(detectEventSource(event)).toBeUndefined();
   });
@@ -53,17 +53,17 @@ describe('detectEventSource', () => {
 
 describe('toHttpRequest', () => {
   it('returns the request and a toResult shaped for the event it came from', () => {
-    const single = toHttpRequest(loadSampleEvent('aws-lambda-rust-runtime/alb_request.json'));
+    const single = toHttpRequest(loadEventFixture('alb.json'));
     expect(single.source).toBe('alb');
-    expect(single.request.rawQueryString).toBe('myKey=val2');
+    expect(single.request.rawQueryString).toBe('search=blue%20shoes&page=2');
     expect(single.toResult(htmlResponseWithTwoCookies())).toMatchObject({ headers: { 'set-cookie': 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT' } });
 
-    const multi = toHttpRequest(loadSampleEvent('aws-lambda-go/alb-lambda-target-request-multivalue-headers.json'));
+    const multi = toHttpRequest(loadEventFixture('alb-multi-value.json'));
     expect(multi.toResult(htmlResponseWithTwoCookies())).toMatchObject({
       multiValueHeaders: { 'set-cookie': ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT'] },
     });
 
-    const functionUrl = toHttpRequest(loadSampleEvent('aws-lambda-go/lambda-urls-request.json'));
+    const functionUrl = toHttpRequest(loadEventFixture('function-url.json'));
     expect(functionUrl.source).toBe('api-gateway-v2');
     expect(functionUrl.toResult(htmlResponseWithTwoCookies())).toMatchObject({ cookies: ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT'] });
   });
@@ -76,7 +76,8 @@ describe('UnsupportedEventError', () => {
     expect(error.name).toBe('UnsupportedEventError');
     expect(error.errorType).toBe('Runtime.UnsupportedEvent');
     expect(error.message).toBe(
-      'Unsupported event: the event is an empty JSON object; this runtime answers HTTP events only: API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups',
+      'Unsupported event: the event is an empty JSON object; this runtime answers HTTP events (API Gateway REST and HTTP APIs, Lambda Function URLs and Application Load Balancer target groups); ' +
+        'set PHP_EVENT_HANDLER to a PHP script to handle other events',
     );
   });
 

@@ -6,6 +6,7 @@ import {
   decodeNameValuePairs,
   encodeBeginRequest,
   encodeEndRequest,
+  encodeGetValues,
   encodeHeader,
   encodeLength,
   encodeNameValuePair,
@@ -16,6 +17,7 @@ import {
   FastCgiProtocolError,
   KEEP_CONN,
   MAX_CONTENT_LENGTH,
+  ProtocolStatus,
   RecordParser,
   RecordType,
   Role,
@@ -74,6 +76,11 @@ describe('name-value pairs', () => {
     expect([...encodeLength(65536)]).toEqual([0x80, 1, 0, 0]);
     expect([...encodeLength(0x7fffffff)]).toEqual([0xff, 0xff, 0xff, 0xff]);
     expect(() => encodeLength(0x80000000)).toThrow(RangeError);
+  });
+
+  it.each([-1, -128, 1.5, 127.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses length %d, which no 7- or 31-bit length can hold', (length) => {
+    expect(() => encodeLength(length)).toThrow(RangeError);
+    expect(() => encodeLength(length)).toThrow(/name-value length must be an integer from 0 to 2147483647/);
   });
 
   it.each([0, 1, 127, 128, 255, 65535, 65536, 200_000])('round-trips a name and a value of %i bytes', (length) => {
@@ -294,5 +301,125 @@ describe('RecordParser', () => {
 
   it('rejects a stream that is not FastCGI 1', () => {
     expect(() => new RecordParser().push(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(FastCgiProtocolError);
+  });
+});
+
+/**
+ * FastCGI 1.0 as the specification writes it (Open Market, 1996; section numbers as there). Each
+ * test names the rule; where the runtime deliberately departs from it, the name says so and why.
+ */
+describe('FastCGI 1.0 §3.3: records', () => {
+  it('a record is the 8-byte header (version, type, requestId B1 B0, contentLength B1 B0, paddingLength, reserved), the content, then the padding', () => {
+    const bytes = join(encodeRecord(RecordType.Stdin, 0x0102, Buffer.from('abc')));
+    expect([...bytes]).toEqual([1, RecordType.Stdin, 0x01, 0x02, 0x00, 0x03, 0, 0, 0x61, 0x62, 0x63]);
+  });
+
+  it('the receiver ignores padding, of any length up to 255 and whatever its bytes', () => {
+    for (const paddingLength of [0, 1, 7, 8, 200, 255]) {
+      const bytes = Buffer.concat([
+        encodeHeader({ version: 1, type: RecordType.Stdout, requestId: 1, contentLength: 5, paddingLength }),
+        Buffer.from('hello'),
+        Buffer.alloc(paddingLength, 0x01),
+        ...encodeEndRequest(1, { appStatus: 0, protocolStatus: 0 }),
+      ]);
+      expect(parseAll(bytes).map((r) => [r.type, r.content.toString('latin1')]), `padding ${paddingLength}`).toEqual([
+        [RecordType.Stdout, 'hello'],
+        [RecordType.EndRequest, '\0\0\0\0\0\0\0\0'],
+      ]);
+    }
+  });
+
+  it('records are sent unpadded (deviation: the specification only recommends 8-byte alignment, and php-cgi reads unpadded records)', () => {
+    expect(join(encodeRecord(RecordType.Stdin, 1, Buffer.from('12345'))).length).toBe(8 + 5);
+    expect(join(encodeParams(1, { A: 'b' }))[6]).toBe(0);
+  });
+
+  it.each([0, 2, 0xff])('only FCGI_VERSION_1 is understood: a record of version %i breaks the stream', (version) => {
+    const bytes = encodeHeader({ version: 1, type: RecordType.Stdout, requestId: 1, contentLength: 0, paddingLength: 0 });
+    bytes[0] = version;
+    expect(() => new RecordParser().push(bytes)).toThrow(FastCgiProtocolError);
+  });
+
+  it('contentLength is 16 bits, paddingLength 8, requestId 16', () => {
+    const base = { version: 1, type: RecordType.Stdout, requestId: 0xffff, contentLength: 0xffff, paddingLength: 0xff };
+    expect(decodeHeader(encodeHeader(base))).toEqual(base);
+    expect(() => encodeHeader({ ...base, requestId: -1 })).toThrow(RangeError);
+    expect(() => encodeHeader({ ...base, contentLength: -1 })).toThrow(RangeError);
+    expect(() => encodeHeader({ ...base, paddingLength: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('FastCGI 1.0 §3.4: name-value pairs', () => {
+  it('a length of up to 127 takes one byte (B0 >> 7 == 0), a longer one four (B3 >> 7 == 1), for the name and the value independently', () => {
+    const pair = encodeNameValuePair('A', 'v'.repeat(200));
+    expect([...pair.subarray(0, 6)]).toEqual([1, 0x80, 0, 0, 200, 0x41]);
+    const swapped = encodeNameValuePair('N'.repeat(128), 'v');
+    expect([...swapped.subarray(0, 5)]).toEqual([0x80, 0, 0, 128, 1]);
+  });
+
+  it('a four-byte length is understood whatever its value, even one that would fit in a byte', () => {
+    const content = Buffer.concat([Buffer.from([0x80, 0, 0, 3, 0x80, 0, 0, 0]), Buffer.from('abc')]);
+    expect(decodeNameValuePairs(content)).toEqual([['abc', '']]);
+  });
+
+  it('a four-byte length has 31 bits: the flag bit is not part of it', () => {
+    expect([...encodeLength(0x7fffffff)]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    // 0x7fffffff bytes cannot follow in this record: the length was read as 31 bits, not as -1.
+    expect(() => decodeNameValuePairs(Buffer.from([0xff, 0xff, 0xff, 0xff, 0]))).toThrow(/longer than its record/);
+  });
+
+  it('a pair may straddle two PARAMS records in the specification, but never does here (deviation: php-cgi parses each PARAMS record on its own)', () => {
+    const params = { HTTP_A: 'a'.repeat(40_000), HTTP_B: 'b'.repeat(40_000) };
+    const records = parseAll(join(encodeParams(1, params))).filter((r) => r.content.length > 0);
+    expect(records).toHaveLength(2);
+    expect(records.map((r) => decodeNameValuePairs(r.content).map(([name]) => name))).toEqual([['HTTP_A'], ['HTTP_B']]);
+  });
+});
+
+describe('FastCGI 1.0 §4: management records', () => {
+  it('FCGI_GET_VALUES goes on request id 0 (FCGI_NULL_REQUEST_ID), its names paired with empty values', () => {
+    const [record, ...rest] = parseAll(join(encodeGetValues(['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS'])));
+    expect(rest).toEqual([]);
+    expect(record!.type).toBe(RecordType.GetValues);
+    expect(record!.requestId).toBe(0);
+    expect(decodeNameValuePairs(record!.content)).toEqual([
+      ['FCGI_MAX_CONNS', ''],
+      ['FCGI_MAX_REQS', ''],
+      ['FCGI_MPXS_CONNS', ''],
+    ]);
+  });
+
+  it('record types are numbered as the specification numbers them', () => {
+    expect(RecordType).toEqual({
+      BeginRequest: 1, AbortRequest: 2, EndRequest: 3, Params: 4, Stdin: 5, Stdout: 6, Stderr: 7, Data: 8, GetValues: 9, GetValuesResult: 10, UnknownType: 11,
+    });
+  });
+});
+
+describe('FastCGI 1.0 §5: application records', () => {
+  it('§5.1: FCGI_BEGIN_REQUEST carries role B1 B0, flags, and five reserved zero bytes; FCGI_KEEP_CONN is bit 0', () => {
+    expect(Role).toEqual({ Responder: 1, Authorizer: 2, Filter: 3 });
+    expect(KEEP_CONN).toBe(1);
+    const [begin] = parseAll(join(encodeRequest(9, {}, Buffer.alloc(0))));
+    expect(begin!.type).toBe(RecordType.BeginRequest);
+    expect(begin!.requestId).toBe(9);
+    expect([...begin!.content]).toEqual([0, Role.Responder, KEEP_CONN, 0, 0, 0, 0, 0]);
+  });
+
+  it('§5.2/§5.3: the PARAMS and STDIN streams each end with an empty record of their type, after BEGIN_REQUEST, all on the request id', () => {
+    const records = parseAll(join(encodeRequest(4, { A: 'b' }, Buffer.from('body'))));
+    expect(records.map((r) => [r.type, r.requestId, r.content.length])).toEqual([
+      [RecordType.BeginRequest, 4, 8],
+      [RecordType.Params, 4, 4], // lengths 1 and 1, then 'A' and 'b'
+      [RecordType.Params, 4, 0],
+      [RecordType.Stdin, 4, 4],
+      [RecordType.Stdin, 4, 0],
+    ]);
+  });
+
+  it('§5.5: FCGI_END_REQUEST carries appStatus B3..B0, protocolStatus, and three reserved bytes', () => {
+    const bytes = join(encodeEndRequest(1, { appStatus: 0x01020304, protocolStatus: ProtocolStatus.UnknownRole }));
+    expect([...bytes]).toEqual([1, RecordType.EndRequest, 0, 1, 0, 8, 0, 0, 1, 2, 3, 4, 3, 0, 0, 0]);
+    expect(ProtocolStatus).toEqual({ RequestComplete: 0, CantMultiplexConnection: 1, Overloaded: 2, UnknownRole: 3 });
   });
 });

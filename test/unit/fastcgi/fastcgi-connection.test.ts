@@ -16,7 +16,7 @@ import {
   Role,
   type FastCgiRecord,
 } from '../../../src/cgi/fastcgi/fastcgi-codec.ts';
-import { FastCgiConnection, groupBuffers } from '../../../src/cgi/fastcgi/fastcgi-connection.ts';
+import { FastCgiConnection, groupBuffers, nextRequestId } from '../../../src/cgi/fastcgi/fastcgi-connection.ts';
 
 /**
  * A scripted FastCGI application on a Unix socket: `respond` receives each complete request
@@ -54,14 +54,22 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  for (const connection of opened.splice(0)) connection.destroy();
   await new Promise((resolve) => server.close(resolve));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const connect = (): Promise<FastCgiConnection> => FastCgiConnection.connect(path.join(dir, 's.sock'));
-const stdout = (text: string): Buffer[] => encodeRecord(RecordType.Stdout, 1, Buffer.from(text));
+/** Every connection a test opened, destroyed after it even when it fails half-way. */
+const opened: FastCgiConnection[] = [];
+const connect = async (): Promise<FastCgiConnection> => {
+  const connection = await FastCgiConnection.connect(path.join(dir, 's.sock'));
+  opened.push(connection);
+  return connection;
+};
+// Records for the first request on a connection, which has id 1.
+const stdout = (text: string, id = 1): Buffer[] => encodeRecord(RecordType.Stdout, id, Buffer.from(text));
 const stderr = (text: string): Buffer[] => encodeRecord(RecordType.Stderr, 1, Buffer.from(text));
-const end = (): Buffer[] => encodeEndRequest(1, { appStatus: 0, protocolStatus: 0 });
+const end = (id = 1): Buffer[] => encodeEndRequest(id, { appStatus: 0, protocolStatus: 0 });
 
 describe('FastCgiConnection', () => {
   it('sends BEGIN_REQUEST (Responder, keep-alive), PARAMS and STDIN, and collects STDOUT until END_REQUEST', async () => {
@@ -119,7 +127,8 @@ describe('FastCgiConnection', () => {
     server.on('connection', () => connections++);
     respond = (request, socket) => {
       const [[, value]] = decodeNameValuePairs(request[1]!.content) as [[string, string]];
-      socket.write(Buffer.concat([...stdout(`echo ${value}`), ...end()]));
+      const id = request[0]!.requestId;
+      socket.write(Buffer.concat([...stdout(`echo ${value}`, id), ...end(id)]));
     };
     const connection = await connect();
     for (let i = 0; i < 50; i++) {
@@ -144,6 +153,54 @@ describe('FastCgiConnection', () => {
     connection.destroy();
   });
 
+  it('gives each request on the connection a new id, never 0 (the management id), and the response the id of its request', async () => {
+    const ids: number[] = [];
+    respond = (request, socket) => {
+      const id = request[0]!.requestId;
+      ids.push(id);
+      expect(request.every((record) => record.requestId === id)).toBe(true);
+      socket.write(Buffer.concat([...encodeRecord(RecordType.Stdout, id, Buffer.from(`id ${id}`)), ...encodeEndRequest(id, { appStatus: 0, protocolStatus: 0 })]));
+    };
+    const connection = await connect();
+    for (let i = 0; i < 4; i++) expect((await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).stdout.toString()).toBe(`id ${ids[i]}`);
+    expect(ids).not.toContain(0);
+    for (let i = 1; i < ids.length; i++) expect(ids[i], `request ${i}`).not.toBe(ids[i - 1]);
+    connection.destroy();
+  });
+
+  it("drops a stray record of the previous request that arrives during the next one, and records of any other id", async () => {
+    let previous: number | undefined;
+    respond = (request, socket) => {
+      const id = request[0]!.requestId;
+      const late = previous === undefined ? [] : [...encodeRecord(RecordType.Stdout, previous, Buffer.from('STRAY STDOUT')), ...encodeRecord(RecordType.Stderr, previous, Buffer.from('stray stderr\n'))];
+      const foreign = [...encodeRecord(RecordType.Stdout, 0, Buffer.from('MANAGEMENT')), ...encodeRecord(RecordType.Stdout, id + 100, Buffer.from('OTHER ID')), ...encodeEndRequest(id + 100, { appStatus: 0, protocolStatus: 0 })];
+      previous = id;
+      socket.write(Buffer.concat([...late, ...foreign, ...encodeRecord(RecordType.Stdout, id, Buffer.from('own output')), ...encodeRecord(RecordType.Stderr, id, Buffer.from('own line\n')), ...encodeEndRequest(id, { appStatus: 0, protocolStatus: 0 })]));
+    };
+    const connection = await connect();
+    for (let i = 0; i < 3; i++) {
+      const lines: string[] = [];
+      const response = await connection.request({ params: {}, body: Buffer.alloc(0), log: (line) => lines.push(line) });
+      expect(response.stdout.toString(), `request ${i}`).toBe('own output');
+      expect(lines, `request ${i}`).toEqual(['own line']);
+    }
+    connection.destroy();
+  });
+
+  it('fails the request with PhpCrashError when the application ends it with a non-zero protocol status (FCGI_OVERLOADED, FCGI_UNKNOWN_ROLE, ...)', async () => {
+    for (const protocolStatus of [1, 2, 3]) {
+      respond = (request, socket) => {
+        const id = request[0]!.requestId;
+        socket.write(Buffer.concat([...encodeRecord(RecordType.Stdout, id, Buffer.from('Status: 200\r\n\r\nnot an answer')), ...encodeEndRequest(id, { appStatus: 0, protocolStatus })]));
+      };
+      const connection = await connect();
+      const error = await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhpCrashError);
+      expect((error as Error).message).toBe(`php-cgi refused the request (FastCGI protocol status ${protocolStatus})`);
+      connection.destroy();
+    }
+  });
+
   it('fails the request with PhpCrashError when the application closes mid-request, and stays closed', async () => {
     respond = (_request, socket) => {
       socket.write(Buffer.concat(stdout('partial')), () => socket.destroy());
@@ -164,9 +221,9 @@ describe('FastCgiConnection', () => {
 
   it('refuses an oversized parameter without writing anything, keeping the connection usable', async () => {
     let requests = 0;
-    respond = (_request, socket) => {
+    respond = (request, socket) => {
       requests++;
-      socket.write(Buffer.concat([...stdout('ok'), ...end()]));
+      socket.write(Buffer.concat([...stdout('ok', request[0]!.requestId), ...end(request[0]!.requestId)]));
     };
     const connection = await connect();
     await expect(connection.request({ params: { HTTP_COOKIE: 'c'.repeat(70_000) }, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(RangeError);
@@ -196,6 +253,58 @@ describe('FastCgiConnection', () => {
     await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(/one request at a time/);
     connection.destroy();
     await expect(first).rejects.toThrow(PhpCrashError);
+  });
+});
+
+describe('FastCgiConnection: FastCGI 1.0 §5.5 and §6.2 as written', () => {
+  it('§6.2: the Responder’s STDOUT and STDERR streams may interleave, record by record', async () => {
+    respond = (_request, socket) => {
+      socket.write(Buffer.concat([...stdout('a'), ...stderr('one\n'), ...stdout('b'), ...stderr('two\n'), ...stdout(''), ...stderr(''), ...end()]));
+    };
+    const connection = await connect();
+    const lines: string[] = [];
+    const response = await connection.request({ params: {}, body: Buffer.alloc(0), log: (line) => lines.push(line) });
+    expect(response.stdout.toString()).toBe('ab');
+    expect(lines).toEqual(['one', 'two']);
+  });
+
+  it('§5.5: END_REQUEST ends the request, with or without the empty records that end its streams (lenient: it is over either way)', async () => {
+    for (const streamEnds of [true, false]) {
+      respond = (request, socket) => {
+        const id = request[0]!.requestId;
+        const ends = streamEnds ? [...stdout('', id), ...encodeRecord(RecordType.Stderr, id)] : [];
+        socket.write(Buffer.concat([...stdout('page', id), ...ends, ...end(id)]));
+      };
+      const connection = await connect();
+      expect((await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).stdout.toString(), String(streamEnds)).toBe('page');
+    }
+  });
+
+  it('§5.5: the application’s appStatus is passed on with the answer (php-cgi’s exit status)', async () => {
+    respond = (request, socket) => {
+      const id = request[0]!.requestId;
+      socket.write(Buffer.concat([...stdout('X-A: 1\r\n\r\n', id), ...encodeEndRequest(id, { appStatus: 255, protocolStatus: 0 })]));
+    };
+    const connection = await connect();
+    expect(await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).toEqual({ stdout: Buffer.from('X-A: 1\r\n\r\n'), appStatus: 255, protocolStatus: 0 });
+  });
+
+  it('§5.5: an END_REQUEST body shorter than its 8 bytes breaks the connection', async () => {
+    respond = (request, socket) => {
+      socket.write(Buffer.concat(encodeRecord(RecordType.EndRequest, request[0]!.requestId, Buffer.alloc(4))));
+    };
+    const connection = await connect();
+    await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(/ended the request with an invalid record/);
+    expect(connection.isOpen).toBe(false);
+  });
+});
+
+describe('nextRequestId', () => {
+  it('counts from 1 to 65535 (16 bits), then starts again at 1: 0 is the management id', () => {
+    expect(nextRequestId(0)).toBe(1);
+    expect(nextRequestId(1)).toBe(2);
+    expect(nextRequestId(0xfffe)).toBe(0xffff);
+    expect(nextRequestId(0xffff)).toBe(1);
   });
 });
 

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setImmediate as realImmediate, setTimeout as realSleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bodyPhpWillRead, FastCgiExecutor } from '../../../src/cgi/fastcgi/fastcgi-executor.ts';
+import { CgiExecutor } from '../../../src/cgi/cgi-executor.ts';
 import { PhpCrashError, PhpTimeoutError } from '../../../src/cgi/php-executor.ts';
 import { createPhpFixtures, parseCgiOutput, PHP_CGI, processExists, waitFor, type PhpFixtures } from './php-fixtures.ts';
 
@@ -152,12 +154,16 @@ describe('FastCgiExecutor against php-cgi', () => {
       expect(response.headers.get('status')).toEqual(odd ? ['201 Created'] : undefined);
       reports.push(JSON.parse(response.body.toString()) as Record<string, unknown>);
     }
-    const [first] = reports;
-    expect(first).toMatchObject({ global_set: false, static_count: 1, cookie: [], server_x_once: null, getenv_x_once: false });
+    // The reference is the same script in a php-cgi that never ran anything (CGI mode, one process
+    // for this request alone), not the persistent one's first answer.
+    const pristine = JSON.parse(parseCgiOutput(await new CgiExecutor({ phpCgiBinary: PHP_CGI }).execute(php.request('state.php', { query: 'n=0' }))).body.toString());
+    expect(pristine).toMatchObject({ global_set: false, static_count: 1, cookie: [], server_x_once: null, getenv_x_once: false, response_code: 200 });
+    const pid = reports[0]!.pid;
     for (const [n, report] of reports.entries()) {
       const odd = n % 2 === 1;
       expect(report, `request ${n}`).toEqual({
-        ...first,
+        ...pristine,
+        pid,
         cookie: odd ? { session: 'abc' } : [],
         get: odd ? { n: String(n), only_odd: '1' } : { n: String(n) },
         server_x_once: odd ? 'once' : null,
@@ -213,12 +219,27 @@ describe('FastCgiExecutor against php-cgi', () => {
     expect(next).not.toBe(pid);
   });
 
-  it('kills php-cgi at the deadline with PhpTimeoutError, and serves the next request', async () => {
+  it('kills php-cgi when the clock reaches the deadline, not before, with PhpTimeoutError, and serves the next request', async () => {
     const executor = newExecutor();
     const pid = await pidOf(executor);
-    const startedAt = Date.now();
-    await expect(executor.execute(php.request('sleep.php', { query: 'seconds=5', timeoutMs: 300 }))).rejects.toThrow(PhpTimeoutError);
-    expect(Date.now() - startedAt).toBeLessThan(1000);
+    // Only the deadline runs on the fake clock: the clock is real again before php-cgi's replacement starts.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let running: Promise<unknown>;
+    let settled = false;
+    try {
+      running = executor.execute(php.request('sleep.php', { query: 'seconds=5', timeoutMs: 300 }));
+      running.then(() => (settled = true), () => (settled = true));
+      for (let turn = 0; turn < 10_000 && vi.getTimerCount() === 0; turn++) await realImmediate();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(299);
+      await realSleep(50);
+      expect(settled).toBe(false);
+      expect(processExists(pid)).toBe(true);
+      vi.advanceTimersByTime(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    await expect(running).rejects.toThrow(PhpTimeoutError);
     await waitFor(() => !processExists(pid), 'the timed-out php-cgi to be gone', 1000);
     const response = parseCgiOutput(await executor.execute(php.request('hello.php')));
     expect(response.body.toString()).toMatch(/^Hello, world!/);

@@ -61,6 +61,27 @@ describe('cli invoke', () => {
     expect(JSON.parse(stdout)).toEqual({ errorMessage: 'it went boom', errorType: 'Boom', stackTrace: [] });
   });
 
+  it('sets PHP_EVENT_HANDLER from --event-handler, else --env, else the app\'s worker.php when it has one', async () => {
+    const envOf = async (args: string[], dir = probe.dir) => JSON.parse((await runCli(['invoke', '--event', '-', '--bootstrap', probe.executable, ...args, dir], '{}')).stdout).env;
+    expect((await envOf([])).PHP_EVENT_HANDLER).toBeUndefined();
+    const app = mkdtempSync(path.join(tmpdir(), 'cli-worker-'));
+    try {
+      writeFileSync(path.join(app, 'worker.php'), '<?php');
+      expect((await envOf([], app)).PHP_EVENT_HANDLER).toBe('worker.php');
+      expect((await envOf(['--env', 'PHP_EVENT_HANDLER=jobs/run.php'], app)).PHP_EVENT_HANDLER).toBe('jobs/run.php');
+      expect((await envOf(['--event-handler', 'bin/events.php', '--env', 'PHP_EVENT_HANDLER=jobs/run.php'], app)).PHP_EVENT_HANDLER).toBe('bin/events.php');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('writes Lambda\'s own lines as JSON records with --env AWS_LAMBDA_LOG_FORMAT=JSON', async () => {
+    const { stderr } = await runCli(['invoke', '--event', '-', '--bootstrap', probe.executable, '--env', 'AWS_LAMBDA_LOG_FORMAT=JSON', probe.dir], '{}');
+    const platform = stderr.split('\n').filter((line) => line.startsWith('{"time"')).map((line) => JSON.parse(line).type);
+    expect(platform).toEqual(['platform.start', 'platform.report']);
+    expect(stderr).not.toMatch(/^(START|END|REPORT) /m);
+  });
+
   it('enforces --timeout', async () => {
     const { code, stdout, stderr } = await runCli(['invoke', '--event', '-', '--timeout', '0.5', '--bootstrap', probe.executable, probe.dir], '{"action":"sleep","ms":5000}');
     expect(code).toBe(1);

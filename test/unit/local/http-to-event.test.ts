@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { httpToEvent, isEventKind, type IncomingHttpRequest } from '../../../src/local/http-to-event.ts';
+import { httpToEvent, isEventKind, type EventKind, type IncomingHttpRequest } from '../../../src/local/http-to-event.ts';
+import { loadEventFixture } from '../../support/event-fixtures.ts';
 
 const context = { requestId: '5bbd0e3e-fe7a-4299-9076-32d4de45391b', now: new Date('2023-04-18T17:01:46.806Z'), region: 'us-east-1' };
 
@@ -147,5 +148,24 @@ describe('httpToEvent', () => {
   it('keeps an X-Forwarded-For the client sent', () => {
     const event: any = httpToEvent('http-api', request({ headers: [['X-Forwarded-For', '203.0.113.9']] }), context);
     expect(event.headers['x-forwarded-for']).toBe('203.0.113.9');
+  });
+
+  it('builds each kind with the fields of the fixture for its source', () => {
+    const fixtures: Record<EventKind, string> = {
+      'function-url': 'function-url.json',
+      'http-api': 'api-gateway-http-api.json',
+      rest: 'api-gateway-rest.json',
+      alb: 'alb.json',
+      'alb-multi': 'alb-multi-value.json',
+    };
+    // A request without a body may have no `body`; one to `serve` has no route parameters and no authorizer.
+    const optional = new Set(['body', 'pathParameters', 'authorizer']);
+    for (const [kind, file] of Object.entries(fixtures) as Array<[EventKind, string]>) {
+      const event: any = httpToEvent(kind, request(), context);
+      const fixture = loadEventFixture(file);
+      const keys = (object: object) => Object.keys(object).filter((key) => !optional.has(key)).sort();
+      expect(keys(event), kind).toEqual(keys(fixture));
+      expect(keys(event.requestContext), kind).toEqual(expect.arrayContaining(keys(fixture.requestContext)));
+    }
   });
 });

@@ -202,9 +202,12 @@ describe('LocalLambda', () => {
       origin: 'timeout',
     });
     expect(json(result.payload)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: result.functionError!.errorMessage });
-    expect(result.durationMs).toBeLessThanOrEqual(500);
+    // A timed-out invocation lasted exactly its timeout, however long the clean-up after it took.
+    expect(result.durationMs).toBe(500);
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z ${result.requestId} Task timed out after 0\\.50 seconds$`)));
-    expect(lines.find((line) => line.startsWith(`REPORT RequestId: ${result.requestId}`))).toMatch(/\tStatus: timeout$/);
+    const report = lines.find((line) => line.startsWith(`REPORT RequestId: ${result.requestId}`));
+    expect(report).toMatch(/\tStatus: timeout$/);
+    expect(report).toContain('\tDuration: 500.00 ms\t');
 
     const [firstPid] = readFileSync(starts, 'utf8').trim().split('\n').map(Number);
     const childPid = Number(result.logs.find((line) => line.startsWith('child '))!.split(' ')[1]);
@@ -261,6 +264,20 @@ describe('LocalLambda', () => {
     const second = await fn.invoke({});
     expect(second.functionError?.errorType).toBe('Runtime.NoSuchHandler');
     expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('reports the memory a failed init really used in its REPORT line, not the memory size', async () => {
+    const maxMemoryUsed = (lines: string[]) => Number(/\tMax Memory Used: (\d+) MB/.exec(lines.find((line) => line.startsWith('REPORT')) ?? '')?.[1]);
+    // Posted to /init/error: measured while the runtime waits for the answer. A Node process uses tens of MB.
+    const posted = await start({ memoryMb: 3008, env: { PROBE_INIT_ERROR: 'Runtime.NoSuchHandler' } });
+    await posted.fn.invoke({});
+    expect(maxMemoryUsed(posted.lines)).toBeGreaterThan(10);
+    expect(maxMemoryUsed(posted.lines)).toBeLessThan(3008);
+    // An exit, with nothing posted: what was seen of the process while it ran.
+    const exited = await start({ memoryMb: 3008, env: { PROBE_INIT_EXIT: '7' } });
+    await exited.fn.invoke({});
+    expect(maxMemoryUsed(exited.lines)).toBeGreaterThan(0);
+    expect(maxMemoryUsed(exited.lines)).toBeLessThan(3008);
   });
 
   it('reports a bootstrap that exits during init as Runtime.ExitError', async () => {

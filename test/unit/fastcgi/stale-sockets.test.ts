@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeStaleSockets } from '../../../src/cgi/fastcgi/stale-sockets.ts';
+
+/** A socket file left by a process killed with SIGKILL while it listened (no cleanup ran). */
+async function staleSocket(socketPath: string): Promise<void> {
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  await new Promise((resolve) => child.once('exit', resolve));
+  expect(existsSync(socketPath)).toBe(true);
+}
+
+describe('removeStaleSockets', () => {
+  let dir: string;
+  const servers: net.Server[] = [];
+  const children: ChildProcess[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'stale-sockets-'));
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("removes php-cgi sockets nothing serves, and only those", async () => {
+    const stale = path.join(dir, 'php-fcgi-stale.sock');
+    await staleSocket(stale);
+    const listening = path.join(dir, 'php-fcgi-listening.sock');
+    const server = net.createServer();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(listening, resolve));
+    // A php-cgi that has bound its socket and not yet listened: connections are refused, but it is bound.
+    const bound = path.join(dir, 'php-fcgi-bound.sock');
+    const binder = spawn('php-cgi', ['-q', '-d', 'output_buffering=0'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(binder);
+    binder.stdin.end(`<?php $s = socket_create(AF_UNIX, SOCK_STREAM, 0); socket_bind($s, ${JSON.stringify(bound)}); echo "bound\\n"; flush(); sleep(30);`);
+    await new Promise((resolve) => binder.stdout.once('data', resolve));
+    const ours = path.join(dir, 'php-fcgi-ours.sock');
+    await staleSocket(ours);
+    const otherName = path.join(dir, 'other.sock');
+    await staleSocket(otherName);
+    const notASocket = path.join(dir, 'php-fcgi-file.sock');
+    writeFileSync(notASocket, '');
+
+    expect(await removeStaleSockets(dir, ours)).toEqual([stale]);
+    expect(existsSync(stale)).toBe(false);
+    for (const kept of [listening, bound, ours, otherName, notASocket]) expect(existsSync(kept), kept).toBe(true);
+  });
+
+  it('never fails: a folder that does not exist has nothing to clean', async () => {
+    expect(await removeStaleSockets(path.join(dir, 'missing'), '')).toEqual([]);
+  });
+
+  it('is what a FastCGI executor does once its php-cgi is up', async () => {
+    const { FastCgiExecutor } = await import('../../../src/cgi/fastcgi/fastcgi-executor.ts');
+    const stale = path.join(dir, 'php-fcgi-left-by-a-killed-bootstrap.sock');
+    await staleSocket(stale);
+    const executor = new FastCgiExecutor({ phpCgiBinary: 'php-cgi', socketDir: dir, env: { PATH: process.env.PATH ?? '' }, log: () => {} });
+    try {
+      await executor.start();
+      expect(await executor.staleSocketsRemoved).toEqual([stale]);
+      expect(existsSync(stale)).toBe(false);
+    } finally {
+      await executor.stop();
+    }
+  });
+});
