@@ -16,16 +16,22 @@ const EARLY_SCRIPT = fileURLToPath(new URL('../../php-build/early-php-cgi.sh', i
 /** The script starts php-cgi early only from an absolute path (the layer's is /opt/bin/php-cgi). */
 const PHP_CGI_BINARY = process.env.PHP_CGI_BINARY || (existsSync('/usr/bin/php-cgi') ? '/usr/bin/php-cgi' : '');
 
-/** The bootstrap started as php-build/bootstrap starts it: the early script, then exec Node. */
-function startEarly(env: Record<string, string> = {}, handler = 'public/index.php'): Promise<LocalLambda> {
+/** What the layer's start scripts name as lambda_php_spawner (/opt/lambda-php/cgi-spawner there). */
+const SPAWNER = fileURLToPath(new URL('../../dist/cgi-spawner', import.meta.url));
+
+/**
+ * The bootstrap started as php-build/bootstrap starts it: the spawner named, the early script, then
+ * exec Node. `spawner: ''` names none (php-cgi then starts untied).
+ */
+function startEarly(env: Record<string, string> = {}, handler = 'public/index.php', spawner = SPAWNER, log: (line: string) => void = () => {}): Promise<LocalLambda> {
   return LocalLambda.start({
-    command: ['/bin/sh', '-c', `set -eu; . "$0"; exec "$1" "$2"`, EARLY_SCRIPT, process.execPath, BOOTSTRAP],
+    command: ['/bin/sh', '-c', `set -eu; lambda_php_spawner=$3; . "$0"; exec "$1" "$2"`, EARLY_SCRIPT, process.execPath, BOOTSTRAP, spawner],
     taskRoot: PROBE_TASK_ROOT,
     handler,
     env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY, ...FUNCTION_ENV, ...env },
     timeoutMs: 3_000,
     functionName: 'early',
-    log: () => {},
+    log,
   });
 }
 
@@ -72,8 +78,10 @@ function liveEarlyPhpCgis(): number[] {
 
 describe.skipIf(PHP_CGI_BINARY === '')('the php-cgi started before Node (early-php-cgi.sh)', () => {
   let fn: LocalLambda;
+  /** The runtime's own lines, those outside invocations included. */
+  const lines: string[] = [];
   beforeAll(async () => {
-    fn = await startEarly();
+    fn = await startEarly({}, 'public/index.php', SPAWNER, (line) => lines.push(line));
   });
   afterAll(async () => {
     await fn?.stop();
@@ -83,6 +91,19 @@ describe.skipIf(PHP_CGI_BINARY === '')('the php-cgi started before Node (early-p
     const first = await pidOf(fn);
     expect(commandLine(first)).toMatch(/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock/);
     for (let i = 0; i < 20; i++) expect(await pidOf(fn)).toBe(first);
+  });
+
+  // That it then dies with a bootstrap killed by SIGKILL is php-cgi-lifetime.test.ts's (LocalLambda
+  // cleans up after a dead bootstrap itself, which would hide what the kernel does).
+  it('is taken over without a warning when started through cgi-spawner --tied-exec, as the layer starts it', async () => {
+    expect(existsSync(SPAWNER), `${SPAWNER} is built by scripts/build.mjs`).toBe(true);
+    const pid = await pidOf(fn);
+    // The shell started cgi-spawner, which exec'd php-cgi in place: the same pid, php-cgi now.
+    expect(readFileSync(`/proc/${pid}/comm`, 'latin1').trim()).toBe('php-cgi');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    expect(commandLine(parent)).toContain(BOOTSTRAP);
+    expect(lines.join('\n')).not.toMatch(/was not taken over|cannot be run/);
   });
 
   it("carries every line it writes to stderr or error_log to the log with the request id", async () => {
@@ -116,6 +137,19 @@ describe.skipIf(PHP_CGI_BINARY === '')('the php-cgi started before Node (early-p
       expect(seen.get).toEqual({ n: 'after-kill' });
     } finally {
       await fresh.stop();
+    }
+  });
+});
+
+describe.skipIf(PHP_CGI_BINARY === '')('the early php-cgi without cgi-spawner', () => {
+  it('is started directly, untied, and still taken over when the start script names no spawner', async () => {
+    const fn = await startEarly({}, 'public/index.php', '');
+    try {
+      const pid = await pidOf(fn);
+      expect(commandLine(pid)).toMatch(/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock/);
+      expect(await pidOf(fn)).toBe(pid);
+    } finally {
+      await fn.stop();
     }
   });
 });
