@@ -167,6 +167,8 @@ export function decodeNameValuePairs(content: Buffer): Array<[string, string]> {
  * connection later.
  */
 export function encodeParams(requestId: number, params: Record<string, string>): Buffer[] {
+  // paramsStream writes the id into its headers as characters, which would not refuse it.
+  checkRange('requestId', requestId, 0xffff);
   return [Buffer.from(paramsStream(requestId, params), 'latin1')];
 }
 

@@ -158,6 +158,10 @@ describe('PARAMS stream', () => {
   it('refuses, before anything is sent, a single parameter too large for one record', () => {
     expect(() => encodeParams(1, { HTTP_COOKIE: 'c'.repeat(70_000) })).toThrow(/HTTP_COOKIE/);
   });
+
+  it('refuses a request id that does not fit 16 bits, rather than writing a truncated one', () => {
+    for (const requestId of [0x10000, -1, 1.5]) expect(() => encodeParams(requestId, { A: 'b' }), String(requestId)).toThrow(RangeError);
+  });
 });
 
 describe('STDIN stream', () => {
