@@ -12,6 +12,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaEnvironment } from '../../src/local/lambda-environment.ts';
 import { RuntimeApiEmulator } from '../../src/local/runtime-api-emulator.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, PROBE_TASK_ROOT, type PhpMode } from '../support/probe-function.ts';
 import { descendants, pollUntil, stillRunning, type ProcessInfo } from '../support/processes.ts';
 import { eventFor } from '../support/sample-events.ts';
@@ -52,7 +53,7 @@ async function startBootstrap(mode: PhpMode): Promise<Sandbox> {
     region: 'us-east-1',
     hostEnv: process.env,
     inheritHostEnv: false,
-    extra: { PHP_CGI_MODE: mode },
+    extra: { PHP_CGI_MODE: mode, ...mutationTestingEnvironment() },
   });
   const ready = new Promise<void>((resolve) => emulator.once('runtime-ready', resolve));
   const bootstrap = spawn(process.execPath, [BOOTSTRAP], { env, cwd: PROBE_TASK_ROOT, stdio: 'ignore' });

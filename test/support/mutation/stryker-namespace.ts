@@ -1,0 +1,17 @@
+/**
+ * The global object through which Stryker's instrumented code and its vitest runner talk
+ * (`globalThis.__stryker__`): which mutant is on, which test is running, and the mutants each test
+ * reached. It exists only under `npm run mutation`.
+ */
+export interface StrykerNamespace {
+  activeMutant?: string | number;
+  currentTestId?: string;
+  mutantCoverage?: { static: Record<string, number>; perTest: Record<string, Record<string, number>> };
+}
+
+/** Where child processes write the mutants they reached (set by collect-child-coverage.ts, Stryker's first run only). */
+export const MUTATION_COVERAGE_DIR_VARIABLE = 'LAMBDA_PHP_MUTATION_COVERAGE_DIR';
+
+export function strykerNamespace(): StrykerNamespace | undefined {
+  return (globalThis as { __stryker__?: StrykerNamespace }).__stryker__;
+}
