@@ -53,6 +53,8 @@ beforeAll(() => {
   write('public/dir.php/index.php');
   for (const source of PHP_SOURCE_FILES) write(`public/lib/${source}`, '<?php $password = "secret";');
   write('public/lib/readme.txt', 'a text file next to them');
+  write('public/lib/menu.inc.js', 'menu();');
+  write('public/lib/app.phar.sha256', 'abc');
   symlinkSync('../secret.txt', path.join(root, 'link-secret.txt'));
   symlinkSync('../outside.php', path.join(root, 'link-outside.php'));
   symlinkSync('../outside-dir', path.join(root, 'linkdir'));
@@ -156,6 +158,11 @@ describe('DocumentRootRouter: ordinary routes', () => {
 
   it('still serves the other files of a folder that holds PHP sources', () => {
     expect(router.route('/lib/readme.txt')).toEqual(staticFile('lib/readme.txt'));
+  });
+
+  it('judges a file by its last extension: menu.inc.js and app.phar.sha256 are static files', () => {
+    expect(router.route('/lib/menu.inc.js')).toEqual(staticFile('lib/menu.inc.js'));
+    expect(router.route('/lib/app.phar.sha256')).toEqual(staticFile('lib/app.phar.sha256'));
   });
 
   it('runs upper-case .PHP files rather than serving their source', () => {
