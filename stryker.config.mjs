@@ -2,8 +2,9 @@
 // per folder with LAMBDA_PHP_MUTATION_FOLDER set. See the README's "Mutation testing" and
 // mutation-baseline.md (the surviving mutants, each with the reason it is equivalent).
 
-/** The folders under mutation testing: the runtime's core, from the Runtime API to the CGI answer. */
-export const MUTATED_FOLDERS = ['cgi', 'router', 'http', 'events', 'runtime-api', 'runtime'];
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { MUTATED_FOLDERS } from './scripts/mutation-folders.mjs';
 
 const folder = process.env.LAMBDA_PHP_MUTATION_FOLDER;
 if (folder !== undefined && !MUTATED_FOLDERS.includes(folder)) {
@@ -12,6 +13,12 @@ if (folder !== undefined && !MUTATED_FOLDERS.includes(folder)) {
 const folders = folder === undefined ? MUTATED_FOLDERS : [folder];
 // Each folder keeps its own results: Stryker's incremental file holds only the files of its run.
 const reports = `reports/mutation/${folder ?? 'all'}`;
+// Stryker's pid, for test/support/mutation/kill-guard.mjs: no process as old as this run (or older)
+// is ever signalled by a mutant. Stryker's workers and the test processes inherit it.
+process.env.LAMBDA_PHP_MUTATION_ROOT_PID = String(process.pid);
+process.env.LAMBDA_PHP_MUTATION_KILL_LOG = path.resolve(reports, 'refused-kills.log');
+mkdirSync(reports, { recursive: true });
+rmSync(process.env.LAMBDA_PHP_MUTATION_KILL_LOG, { force: true });
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -13,7 +13,7 @@ export default defineConfig({
     // Stryker's sandbox copies symbolic links as files: put them back, then build dist/ (from the
     // sandbox's instrumented sources, so that the e2e bootstraps carry the mutants).
     globalSetup: ['test/support/mutation/restore-symlinks.ts', 'test/support/build-once.ts'],
-    // The e2e bootstraps are child processes: what they reach comes back through this file.
-    setupFiles: ['test/support/mutation/collect-child-coverage.ts'],
+    // The kill guard, and the coverage of the e2e bootstraps, which are child processes.
+    setupFiles: ['test/support/mutation/setup.ts'],
   },
 });

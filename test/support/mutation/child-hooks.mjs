@@ -1,15 +1,21 @@
 /**
- * Loaded into a bootstrap (or CLI) child process by NODE_OPTIONS=--import, under `npm run mutation`
- * only (test/support/mutation/child-environment.ts sets it). Stryker records which mutants the code
- * reaches in `globalThis.__stryker__.mutantCoverage`, but a child's record dies with the child: this
- * writes it to LAMBDA_PHP_MUTATION_COVERAGE_DIR, where the test process picks it up after each test
- * (collect-child-coverage.ts) and charges it to that test. Without it, Stryker would believe that no
- * end-to-end test reaches the bootstrap's code and never run one against its mutants.
+ * Loaded into each bootstrap (or CLI) child of an e2e test by NODE_OPTIONS=--import, under
+ * `npm run mutation` only (child-environment.ts sets it). Two things:
+ * - the kill guard (kill-guard.mjs), so that a mutant in the bootstrap cannot signal processes
+ *   this run did not start;
+ * - during Stryker's first run, the coverage report: Stryker records which mutants the code reaches
+ *   in `globalThis.__stryker__.mutantCoverage`, but a child's record dies with the child. This
+ *   writes it to LAMBDA_PHP_MUTATION_COVERAGE_DIR, where the test process picks it up after each
+ *   test (setup.ts) and charges it to that test. Without it Stryker would believe that no e2e test
+ *   reaches the bootstrap's code, and never run one against its mutants.
  *
  * Plain JavaScript: Node loads it before the bundle, with no TypeScript step in between.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { installKillGuard } from './kill-guard.mjs';
+
+installKillGuard();
 
 const directory = process.env.LAMBDA_PHP_MUTATION_COVERAGE_DIR;
 

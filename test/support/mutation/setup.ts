@@ -1,16 +1,20 @@
 /**
- * A vitest setup file of vitest.mutation.config.ts only. In Stryker's first run (the "dry run", which
- * records which tests reach which mutants), it gives the children of each test file a folder to
- * write the mutants they reach (child-coverage.mjs), and after each test charges what they wrote to
- * that test. Stryker then runs the end-to-end tests against the mutants of the bootstrap's code,
- * and only the tests that reach a mutant.
+ * A vitest setup file of vitest.mutation.config.ts only. It installs the kill guard (kill-guard.mjs)
+ * in the test process. In Stryker's first run (the "dry run", which records which tests reach which
+ * mutants), it also gives the children of each test file a folder to write the mutants they reach
+ * (child-hooks.mjs), and after each test charges what they wrote to that test. Stryker then runs
+ * the end-to-end tests against the mutants of the bootstrap's code, and only the tests that reach
+ * a mutant.
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, inject } from 'vitest';
+import { installKillGuard } from './kill-guard.mjs';
 import { MUTATION_COVERAGE_DIR_VARIABLE, strykerNamespace } from './stryker-namespace.ts';
+
+installKillGuard();
 
 /** How long a child gets to answer SIGUSR2; one busy past it keeps its record until the next ask. */
 const FLUSH_WAIT_MS = 2_000;
