@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaEnvironment } from '../../src/local/lambda-environment.ts';
 import { RuntimeApiEmulator } from '../../src/local/runtime-api-emulator.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, PROBE_TASK_ROOT, type PhpMode } from '../support/probe-function.ts';
 import { descendants, pollUntil, stillRunning, type ProcessInfo } from '../support/processes.ts';
 import { eventFor } from '../support/sample-events.ts';
@@ -63,7 +64,7 @@ async function startBootstrap(mode: PhpMode, { early = false } = {}): Promise<Sa
     region: 'us-east-1',
     hostEnv: process.env,
     inheritHostEnv: false,
-    extra: { PHP_CGI_MODE: mode, ...(early ? { PHP_CGI_BINARY } : {}) },
+    extra: { PHP_CGI_MODE: mode, ...(early ? { PHP_CGI_BINARY } : {}), ...mutationTestingEnvironment() },
   });
   const ready = new Promise<void>((resolve) => emulator.once('runtime-ready', resolve));
   const command = early
