@@ -19,6 +19,9 @@ import { processCount } from './lib/proc.ts';
 import { formatProfile, profileBootstrap, profileEmulator } from './lib/profile.ts';
 import { kb, median, ms, percentile, ratio, table } from './lib/stats.ts';
 import { measureWarm, type PathKey, type Setup, type WarmResult } from './lib/warm.ts';
+import { compareRuntimes, formatComparison, type Contender } from './lib/compare.ts';
+import { makeLayerStart } from './lib/layer-start.ts';
+import { Sandboxes } from './lib/sandbox.ts';
 
 export interface BenchContext {
   /** The repository root. */
@@ -44,6 +47,11 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
   if (!existsSync(bootstrap)) throw new Error(`${path.relative(process.cwd(), bootstrap)} is missing: build it first (node scripts/build.mjs, or ./run bench)`);
   const phpCgi = findPhpCgi();
   const started = performance.now();
+  if (options.compareOnly && options.compare === undefined) throw new Error('--compare-only needs --compare <bootstrap>');
+  const other = options.compare === undefined ? undefined : path.resolve(options.compare);
+  if (other !== undefined && !existsSync(other)) throw new Error(`--compare: ${other} does not exist`);
+  const start = makeLayerStart(context.root, context.cacheDir, phpCgi);
+  const phpEnv = { PHPRC: start.phpIni, PHP_INI_SCAN_DIR: start.scanDir };
 
   const cpus = allowedCpus();
   const warmCpus = options.cpus === 'one' ? firstCpu(cpus) : cpus;
@@ -57,12 +65,35 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
     phpCgi,
     event,
     taskRoot: roots.taskRoot(page),
+    launch: start.command,
+    phpEnv,
   });
   const progress = (text: string): void => {
     process.stderr.write(`  [${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
   };
 
   try {
+    if (other !== undefined) {
+      const sandboxes = Sandboxes.prepare(path.join(context.cacheDir, 'sandboxes'));
+      try {
+        const contenders: Contender[] = [
+          { name: 'lambda-php', command: start.command },
+          { name: contenderName(other), command: /\.[cm]?js$/.test(other) ? [process.execPath, other] : [other] },
+        ];
+        const plan = options.comparePlan;
+        const result = await compareRuntimes(contenders, { event, taskRoot: roots.taskRoot, env: { PHP_CGI_BINARY: phpCgi, ...phpEnv }, phpCgi, bootstrap, sandboxes }, plan, progress);
+        const isolation = sandboxes.isolated
+          ? 'in a mount namespace with a private overlay on /tmp (empty of earlier runs: no OPcache file cache, socket or pid file left by a previous start)'
+          : `sharing this machine's /tmp (no private /tmp: ${sandboxes.why})`;
+        console.log(formatComparison(result, plan, isolation));
+      } finally {
+        sandboxes.removeAll();
+      }
+      if (options.compareOnly) {
+        console.log(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}).`);
+        return 0;
+      }
+    }
     const warm: WarmResult[] = [];
     pinThisProcess(warmCpus);
     for (const mode of options.modes) {
@@ -104,6 +135,14 @@ export async function main(argv: string[], context: BenchContext): Promise<numbe
   } finally {
     roots.remove();
   }
+}
+
+/** 'bref-shim' for /tmp/bref-shim/bootstrap, 'runtime' for /x/runtime.js: the folder or file that says what it is. */
+function contenderName(bootstrap: string): string {
+  const base = path.basename(bootstrap).replace(/\.[cm]?js$/, '');
+  if (base !== 'bootstrap' && base !== 'index') return base;
+  const dir = path.dirname(bootstrap);
+  return ['dist', 'bin'].includes(path.basename(dir)) ? path.basename(path.dirname(dir)) : path.basename(dir);
 }
 
 function findPhpCgi(): string {
@@ -258,8 +297,8 @@ function formatStages(results: WarmResult[], bookkeeping: Bookkeeping | undefine
 
 ${table(rows, (c) => c > 2)}
   event wait  event handed over → written on the runtime's parked GET /next
-  work        event written → the runtime's POST /response arrives: undici reads /next, the event becomes a
-              request, PHP runs, the result becomes JSON, undici sends it (compare 'core' above: the same
+  work        event written → the runtime's POST /response arrives: its client reads /next, the event becomes
+              a request, PHP runs, the result becomes JSON, the client sends it (compare 'core' above: the same
               work in this process, without the Runtime API); for the null runtime, the same minus PHP and
               the event handling
   upload      POST headers → body read;   tail: 202 sent → the runtime's next GET /next arrives

@@ -23,7 +23,7 @@
 #                                              reads the system time zone files, not a built-in copy
 #                  php/ssl/ca-certificates.crt Mozilla's CA bundle (Debian's ca-certificates)
 #                  php/build-info.txt          what went in, for humans and layer.ts
-#                  lambda-php/bootstrap.js, php-env.sh, cgi-spawner (patched like php-cgi),
+#                  lambda-php/bootstrap.js, php-env.sh, early-php-cgi.sh, cgi-spawner (patched like php-cgi),
 #                  sendmail-unavailable (php.ini's sendmail_path: Lambda has no sendmail)
 #   addon-<name>/  an add-on layer (extensions.txt): its extensions, their ini files and the
 #                  libraries they need that core/ does not have
@@ -209,6 +209,7 @@ assemble_core() {
   add core lambda-php/cgi-spawner lambda-php "$SPAWNER" 0755
   add core lambda-php/bootstrap.js lambda-php "$BOOTSTRAP_JS"
   add core lambda-php/php-env.sh lambda-php "$here/php-env.sh"
+  add core lambda-php/early-php-cgi.sh lambda-php "$here/early-php-cgi.sh"
   add core lambda-php/sendmail-unavailable lambda-php "$here/sendmail-unavailable" 0755
 
   local roots=("$trees/core/bin/php-cgi" "$trees/core/lambda-php/cgi-spawner" "$trees"/core/php/extensions/*.so)

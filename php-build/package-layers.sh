@@ -17,6 +17,7 @@
 #   node/bin/node, node/lib/       provided only: Node and the C++ runtime it may lack
 #   lambda-php/bootstrap.js        the runtime (dist/bootstrap.js: one esbuild bundle)
 #   lambda-php/php-env.sh          PHPRC, PHP_INI_SCAN_DIR, GCONV_PATH, SSL_CERT_FILE; sourced by both
+#   lambda-php/early-php-cgi.sh    starts php-cgi side by side with Node (FastCGI); sourced by both
 #   lambda-php/cgi-spawner         starts php-cgi in PHP_CGI_MODE=cgi (src/cgi/spawner/cgi-spawner.c)
 #   lambda-php/sendmail-unavailable  php.ini's sendmail_path: mail() fails at once, with a log line
 #   lambda-php/exec-wrapper        nodejs only

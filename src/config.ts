@@ -26,6 +26,25 @@ export interface RuntimeConfig {
   /** The function set PHP_CLI_BINARY itself: a missing binary then fails init rather than the first command. */
   phpCliBinaryChosen: boolean;
   log: LogSettings;
+  /** The php-cgi the layer's start script started before Node (php-build/early-php-cgi.sh), if any. */
+  earlyPhpCgi: EarlyPhpCgi | undefined;
+}
+
+/** LAMBDA_PHP_EARLY_FASTCGI: "<pid> <path>"; its socket is <path>.sock, its output the FIFO <path>.fifo. */
+export interface EarlyPhpCgi {
+  pid: number;
+  path: string;
+}
+
+/** Set by php-build/early-php-cgi.sh; the runtime's, not the function's (PHP does not see it). */
+export const EARLY_PHP_CGI_VARIABLE = 'LAMBDA_PHP_EARLY_FASTCGI';
+
+/** The early php-cgi named by `value`, or undefined for anything else (a hand-set value, garbage). */
+export function parseEarlyPhpCgi(value: string | undefined): EarlyPhpCgi | undefined {
+  const match = /^(\d{1,10}) (\/\S+)$/.exec(value ?? '');
+  if (!match) return undefined;
+  const pid = Number(match[1]);
+  return pid > 1 ? { pid, path: match[2]! } : undefined;
 }
 
 /** A problem a user must fix in the function's settings or code; `errorType` goes to Lambda. */
@@ -84,7 +103,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     throw new ConfigError(`PHP_DEADLINE_MARGIN_MS must be a number of milliseconds, not '${env.PHP_DEADLINE_MARGIN_MS}'`, 'Runtime.InvalidEnvironment');
   }
   const functionEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) functionEnv[name] = value;
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && name !== EARLY_PHP_CGI_VARIABLE) functionEnv[name] = value;
   const eventHandler = env.PHP_EVENT_HANDLER || undefined;
   const eventHandlerPath = eventHandler === undefined ? undefined : path.resolve(taskRoot, eventHandler);
   if (eventHandlerPath !== undefined && !eventHandlerPath.startsWith(taskRoot + path.sep)) {
@@ -108,5 +127,6 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     phpCliBinary: phpCliBinaryFrom(env),
     phpCliBinaryChosen: Boolean(env.PHP_CLI_BINARY),
     log: readLogSettings(env),
+    earlyPhpCgi: parseEarlyPhpCgi(env[EARLY_PHP_CGI_VARIABLE]),
   };
 }

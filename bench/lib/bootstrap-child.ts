@@ -18,6 +18,10 @@ export interface BootstrapSpec {
   phpCgi: string;
   /** Extra environment (NODE_OPTIONS for profiling). */
   env?: Record<string, string>;
+  /** What to exec instead of `node <bootstrap>`: another runtime, or a wrapper (see sandbox.ts). */
+  command?: string[];
+  /** The command writes a byte on fd 3 just before it execs the runtime itself (sandbox.ts). */
+  signalsExec?: boolean;
 }
 
 /** The environment a bootstrap gets; the same values the emulator (LocalLambda) uses. */
@@ -42,6 +46,11 @@ export class BootstrapChild {
   readonly pid: number;
   /** performance.now() just before spawn(): "exec of the bootstrap". */
   readonly startedAt: number;
+  /**
+   * When the runtime itself was exec'd: startedAt, or for a wrapped command (signalsExec) the moment
+   * the wrapper said it was about to exec it. Cold starts are timed from here.
+   */
+  readonly execAt: Promise<number>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last lines it printed, for error messages. */
   readonly output: string[] = [];
@@ -50,10 +59,18 @@ export class BootstrapChild {
 
   constructor(spec: BootstrapSpec) {
     const env = bootstrapEnvironment(spec);
+    const [program, ...args] = spec.command ?? [process.execPath, spec.bootstrap];
     this.startedAt = performance.now();
-    this.child = spawn(process.execPath, [spec.bootstrap], { cwd: spec.taskRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    if (this.child.pid === undefined) throw new Error(`could not start ${spec.bootstrap}`);
+    this.child = spawn(program!, args, { cwd: spec.taskRoot, env, stdio: ['ignore', 'pipe', 'pipe', spec.signalsExec ? 'pipe' : 'ignore'], detached: true });
+    if (this.child.pid === undefined) throw new Error(`could not start ${spec.command?.join(' ') ?? spec.bootstrap}`);
     this.pid = this.child.pid;
+    const signal = spec.signalsExec ? (this.child.stdio[3] as NodeJS.ReadableStream | null) : null;
+    this.execAt = signal
+      ? new Promise((resolve) => {
+          signal.once('data', () => resolve(performance.now()));
+          signal.once('end', () => resolve(performance.now()));
+        })
+      : Promise.resolve(this.startedAt);
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {

@@ -35,7 +35,7 @@ export async function measureCold(mode: PhpMode, setup: Setup, runs: number): Pr
       api.reset();
       const answer = api.invoke(setup.event, TIMEOUT_MS);
       answer.catch(() => {});
-      const child = new BootstrapChild({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi });
+      const child = new BootstrapChild({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi, command: setup.launch, env: setup.phpEnv });
       try {
         const outcome = await Promise.race([
           answer,

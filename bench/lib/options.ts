@@ -1,4 +1,5 @@
 import type { PhpMode } from './bootstrap-child.ts';
+import type { ComparePlan } from './compare.ts';
 import type { PageName } from './pages.ts';
 
 export interface BenchOptions {
@@ -17,25 +18,39 @@ export interface BenchOptions {
   cpus: 'one' | 'all';
   /** CPU-profile the bootstrap and the emulator and print where their time goes. */
   profile: boolean;
+  /** Another runtime's bootstrap to measure side by side with ours (--compare). */
+  compare: string | undefined;
+  /** Only the side-by-side comparison, not the detailed tables. */
+  compareOnly: boolean;
+  /** The side-by-side comparison's sizes. */
+  comparePlan: ComparePlan;
   help: boolean;
 }
 
 export const USAGE = `Usage: node bench/run.mjs [options]     (./run bench [options], npm run bench)
 
 Benchmarks dist/bootstrap.js (build it first: node scripts/build.mjs) through a local Runtime API,
-against php-cgi run directly (CGI) and a bare FastCGI request loop.
+against php-cgi run directly (CGI) and a bare FastCGI request loop, and side by side with another
+runtime (--compare).
+
+  --compare B      first, measure another runtime's bootstrap B (an executable, or a .js file run with
+                   this Node) side by side with ours, unpinned, alternating: warm hello and heavy p50/p99
+                   (2000 / 500 invocations each), cold starts (init and first response, 7 each), peak
+                   memory in a 128 MB memory cgroup over 10000 invocations; prints the ratios
+  --compare-only   only that comparison, not the detailed tables below it
 
   --iterations N   warm invocations of the hello page in FastCGI mode (default 3000); the heavy page
                    gets N/3, CGI mode N/6 per page
-  --quick          a short run: 300 / 100 / 50 iterations, 3 cold starts (rougher figures)
+  --quick          a short run: 300 / 100 / 50 iterations, 3 cold starts (rougher figures); with
+                   --compare, 500 / 150 invocations, 3 cold starts, 2000 in the memory cgroup
   --cold N         cold starts per mode (default 10)
   --mode M         fastcgi, cgi or both (default both)
   --page P         hello, heavy or both (default both)
   --rounds N       interleaved rounds per measurement (default 5)
-  --cpus C         one (default): the warm runs and profiles pin this process, the bootstrap, php-cgi and
-                   the references to one CPU, so that hand-overs between processes are context switches
-                   rather than cross-CPU wake-ups (40-60 µs each on these VMs); all: no pinning.
-                   Cold starts are always measured unpinned
+  --cpus C         all (default): nothing is pinned, as on Lambda; one: the detailed warm runs and the
+                   profiles pin this process, the bootstrap, php-cgi and the references to one CPU, so that
+                   hand-overs between processes are context switches rather than cross-CPU wake-ups
+                   (40-60 µs each on these VMs): for profiling. Cold starts and --compare are never pinned
   --profile        also CPU-profile the bootstrap (FastCGI, hello and heavy) and the emulator, and print the
                    functions and files that take the time
   -h, --help       this text
@@ -52,8 +67,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     coldStarts: 10,
     modes: ['fastcgi', 'cgi'],
     pages: ['hello', 'heavy'],
-    cpus: 'one',
+    cpus: 'all',
     profile: false,
+    compare: undefined,
+    compareOnly: false,
+    comparePlan: { invocations: { hello: 2000, heavy: 500 }, warmup: 300, rounds: 10, coldStarts: 7, memoryInvocations: 10_000, memoryLimitMb: 128 },
     help: false,
   };
   const value = (i: number, flag: string): string => {
@@ -82,9 +100,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         options.warmup = { fastcgi: 300, cgi: 3 };
         options.coldStarts = 3;
         options.rounds = 3;
+        options.comparePlan = { ...options.comparePlan, invocations: { hello: 500, heavy: 150 }, warmup: 200, rounds: 4, coldStarts: 3, memoryInvocations: 2000 };
         break;
       case '--cold':
         options.coldStarts = count(value(i++, flag), flag);
+        options.comparePlan.coldStarts = options.coldStarts;
+        break;
+      case '--compare':
+        options.compare = value(i++, flag);
+        break;
+      case '--compare-only':
+        options.compareOnly = true;
         break;
       case '--rounds':
         options.rounds = count(value(i++, flag), flag);

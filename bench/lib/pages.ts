@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -72,6 +72,9 @@ export interface TaskRoots {
 /** A temporary folder with one task root per page: <dir>/<page>/index.php. */
 export function makeTaskRoots(): TaskRoots {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-php-bench-'));
+  // Readable by all, as /var/task is on Lambda: a runtime may run PHP as another user (PHP-FPM's
+  // workers run as nobody), and mkdtemp makes the folder private.
+  chmodSync(dir, 0o755);
   for (const page of Object.values(PAGES)) {
     mkdirSync(path.join(dir, page.name));
     writeFileSync(path.join(dir, page.name, 'index.php'), page.source);

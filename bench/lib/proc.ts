@@ -72,3 +72,26 @@ export function processCount(): number {
     return 0;
   }
 }
+
+/**
+ * CPU time (ns) of every thread of `pid` so far, from /proc/<pid>/task/<tid>/schedstat (its first
+ * field: time on a CPU, in ns, with the scheduler's own precision: /proc/<pid>/stat counts ticks of
+ * 10 ms). Threads that have exited are no longer counted; 0 once the process is gone.
+ */
+export function cpuNs(pid: number): number {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread is gone.
+    }
+  }
+  return total;
+}

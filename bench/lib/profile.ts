@@ -56,7 +56,8 @@ export async function profileBootstrap(setup: Setup, page: 'hello' | 'heavy', ca
     runtimeApi: api.address,
     mode: 'fastcgi',
     phpCgi: setup.phpCgi,
-    env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=100 --cpu-prof-dir=${dir} --cpu-prof-name=${name}` },
+    command: setup.launch,
+    env: { ...setup.phpEnv, NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=100 --cpu-prof-dir=${dir} --cpu-prof-name=${name}` },
   });
   let measuredFrom = 0;
   let measuredTo = 0;
@@ -93,10 +94,10 @@ export async function profileBootstrap(setup: Setup, page: 'hello' | 'heavy', ca
 
 export async function profileEmulator(setup: Setup, root: string): Promise<ProfileReport> {
   const lambda = await LocalLambda.start({
-    command: [process.execPath, setup.bootstrap],
+    command: setup.launch,
     taskRoot: setup.taskRoot,
     handler: 'index.php',
-    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY: setup.phpCgi },
+    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY: setup.phpCgi, ...setup.phpEnv },
     timeoutMs: TIMEOUT_MS,
     log: () => {},
   });

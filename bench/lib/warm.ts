@@ -34,6 +34,10 @@ export interface Setup {
   phpCgi: string;
   event: Buffer;
   taskRoot: string;
+  /** How ours is started: the layer's start script with this machine's paths (layer-start.ts). */
+  launch: string[];
+  /** PHPRC and PHP_INI_SCAN_DIR of that start: the layer's php.ini, for the references too. */
+  phpEnv: Record<string, string>;
 }
 
 export interface WarmPlan {
@@ -113,7 +117,7 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     const nullApi = await MiniRuntimeApi.start();
     cleanups.push(() => nullApi.close());
     // The bootstrap's own environment, which it hands to PHP as the function's environment.
-    const functionEnv = bootstrapEnvironment({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi });
+    const functionEnv = bootstrapEnvironment({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi, env: setup.phpEnv });
     // What the runtime sends per request: in FastCGI mode php-cgi already has the function's environment.
     const cgiEnv = cgiEnvironmentFor(setup.event, setup.taskRoot, functionEnv, mode === 'fastcgi');
     const drivers: Driver[] = [];
@@ -142,7 +146,7 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
     drivers.push(miniDriver('null', nullApi, nullMarks, `${mode}, ${page}, null runtime`, setup.event));
 
     // the bootstrap behind the minimal Runtime API
-    const child = new BootstrapChild({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi });
+    const child = new BootstrapChild({ bootstrap: setup.bootstrap, taskRoot: setup.taskRoot, runtimeApi: api.address, mode, phpCgi: setup.phpCgi, command: setup.launch, env: setup.phpEnv });
     cleanups.push(() => child.stop());
     await Promise.race([api.nextRequest(INVOKE_TIMEOUT_MS), child.exited.then(() => Promise.reject(died('the bootstrap', child)))]);
     const marks: MarkSet = [];
@@ -150,10 +154,10 @@ export async function measureWarm(mode: PhpMode, page: PageName, setup: Setup, p
 
     // the bootstrap behind the emulator
     const lambda = await LocalLambda.start({
-      command: [process.execPath, setup.bootstrap],
+      command: setup.launch,
       taskRoot: setup.taskRoot,
       handler: 'index.php',
-      env: { PHP_CGI_MODE: mode, PHP_CGI_BINARY: setup.phpCgi },
+      env: { PHP_CGI_MODE: mode, PHP_CGI_BINARY: setup.phpCgi, ...setup.phpEnv },
       timeoutMs: INVOKE_TIMEOUT_MS,
       memoryMb: 1024,
       log: () => {},

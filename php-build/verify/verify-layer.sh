@@ -20,7 +20,9 @@
 #      zones, iconv, children on the system's glibc, every extension doing real work;
 #   4. the bootstrap without AWS_LAMBDA_RUNTIME_API exits at once with a clear error;
 #   5. end to end: the bootstrap against mock-runtime-api.mjs answers API Gateway v2 events, in
-#      each PHP_CGI_MODE.
+#      each PHP_CGI_MODE; in FastCGI mode from the php-cgi the start script started before Node
+#      (early-php-cgi.sh, with the base's busybox mkfifo and setsid), taken over without a warning;
+#   6. that early php-cgi dies with a bootstrap killed by SIGKILL (cgi-spawner --tied-exec).
 set -u
 
 variant=${1:?usage: verify-layer.sh provided|nodejs}
@@ -181,7 +183,55 @@ for mode in ${VERIFY_MODES:-fastcgi cgi}; do
   else
     fail "PHP_CGI_MODE=$mode (exit $rc):"; cat "$work/e2e-$mode.out" "$work/e2e-$mode.err" | tail -n 30 | sed 's/^/         /'
   fi
+  # FastCGI: the start script's php-cgi must be the one that served, not a fallback.
+  if [ "$mode" = fastcgi ]; then
+    if echo "$get" | grep -q -- '-b /tmp/lambda-php-early-[0-9]*\.sock' && echo "$post" | grep -q -- '-b /tmp/lambda-php-early-[0-9]*\.sock' &&
+       ! grep -qE 'was not taken over|cannot be run' "$work/e2e-$mode.err"; then
+      ok "PHP_CGI_MODE=fastcgi: served by the php-cgi early-php-cgi.sh started before Node, taken over"
+    else
+      fail "PHP_CGI_MODE=fastcgi: not served by the early php-cgi ($(echo "$get" | grep -o 'cgi=[^\\]*' | head -n 1)):"
+      grep -E 'WARN|cannot' "$work/e2e-$mode.err" | tail -n 10 | sed 's/^/         /'
+    fi
+  fi
 done
+
+# ---------------------------------------------------------------------------------------------
+section "6. the early php-cgi dies with its bootstrap"
+# proc_field <pid> <n>: field n of /proc/<pid>/stat, counted after the command name (3 = state, 4 = ppid).
+proc_field() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f$(($2 - 2)); }
+# The bootstrap with no event to give it: its first /next waits while its php-cgi runs.
+echo '[]' >"$work/no-events.json"
+PHP_CGI_MODE=fastcgi _HANDLER=index.php "$node" /verify/mock-runtime-api.mjs "$work/no-events.json" -- "$@" >"$work/tie.out" 2>"$work/tie.err" &
+mock=$!
+early="" bootstrap=""
+waited=0
+while [ -z "$bootstrap" ] && [ "$waited" -lt 600 ]; do
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [ "$(cat "$dir/comm" 2>/dev/null)" = php-cgi ] || continue
+    case "$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null)" in *"-b /tmp/lambda-php-early-"*) ;; *) continue ;; esac
+    parent=$(proc_field "$pid" 4)
+    # Listening, and its socket named after its parent: the shell that became the bootstrap.
+    if [ -S "/tmp/lambda-php-early-$parent.sock" ]; then early=$pid bootstrap=$parent; break; fi
+  done
+  [ -n "$bootstrap" ] || { sleep 0.1; waited=$((waited + 1)); }
+done
+if [ -z "$bootstrap" ]; then
+  fail "no early php-cgi listening after 60 s:"; cat "$work/tie.err" | tail -n 10 | sed 's/^/         /'
+else
+  kill -KILL "$bootstrap"
+  waited=0
+  # Gone, or a zombie of its new parent (this shell is PID 1 and reaps when it can).
+  while [ -d "/proc/$early" ] && [ "$(proc_field "$early" 3)" != Z ] && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+  if [ -d "/proc/$early" ] && [ "$(proc_field "$early" 3)" != Z ]; then
+    fail "php-cgi (pid $early) outlived its bootstrap (pid $bootstrap), killed with SIGKILL"
+    kill -KILL "$early" 2>/dev/null
+  else
+    ok "php-cgi (pid $early) died with its bootstrap (pid $bootstrap), killed with SIGKILL"
+  fi
+fi
+kill "$mock" 2>/dev/null
+wait "$mock" 2>/dev/null
 
 rm -rf "$work"
 echo "== $variant: $([ "$failures" = 0 ] && echo "all checks passed" || echo "$failures check(s) failed")"

@@ -39,10 +39,11 @@ export interface PhpConsoleRunnerOptions {
 /**
  * Runs a console event's command with the PHP command line (`php <script> <args>`): PHP_SAPI `cli`,
  * `$argv`, STDIN (empty), STDOUT and STDERR, in the task root, with the function's environment and
- * the layer's php.ini. The result is `{"exitCode": 0, "output": "..."}` (stdout and stderr as they
- * came, the tail that fits Lambda's 6 MB); a non-zero exit, a signal or the deadline fail the
- * invocation with the output's tail in the message. The command's process group is killed at the
- * deadline, and whatever it left running once it has exited.
+ * the layer's php.ini. The result is `{"exitCode": 0, "output": "..."}` (stdout and stderr in the
+ * order they arrived, each stream in its own order; the tail that fits Lambda's 6 MB); a non-zero
+ * exit, a signal or the deadline fail the invocation with the output's tail in the message. The
+ * command's process group is killed at the deadline, and whatever it left running once it has
+ * exited.
  */
 export class PhpConsoleRunner {
   constructor(private readonly options: PhpConsoleRunnerOptions) {}

@@ -22,6 +22,8 @@ export interface PhpEventHandlerOptions {
   inheritsFunctionEnv: boolean;
   /** PHP is stopped this long before Lambda's deadline, so that the invocation still gets its error. */
   deadlineMarginMs: number;
+  /** As PhpHttpHandlerOptions.phpReady: awaited before the script is sent to PHP. */
+  phpReady?: () => Promise<void> | undefined;
 }
 
 /**
@@ -69,6 +71,8 @@ export class PhpEventHandler {
       throw new EventInvocationError('Runtime.UncarriableEnvironment', `${scriptName} was not run: ${uncarriable.name} is too large or holds a NUL byte, which no CGI environment can carry`);
     }
 
+    const starting = this.options.phpReady?.();
+    if (starting) await starting;
     // The PHP error that ended the script, for the message of an answer without output.
     let phpError: string | undefined;
     const records = new PhpLogRecords((record) => {

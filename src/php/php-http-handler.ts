@@ -19,6 +19,11 @@ export interface PhpHttpHandlerOptions {
   inheritsFunctionEnv: boolean;
   /** PHP is stopped this long before Lambda's deadline, so that the caller still gets a 504. */
   deadlineMarginMs: number;
+  /**
+   * Settles once PHP can take requests, and rejects (failing the invocation with that error) if it
+   * cannot start; undefined once it can. Awaited after routing, before the request is sent.
+   */
+  phpReady?: () => Promise<void> | undefined;
 }
 
 export type InvocationLog = (level: 'PHP' | 'ERROR' | 'WARN' | 'INFO', message: string) => void;
@@ -49,6 +54,8 @@ export class PhpHttpHandler {
       return errorResponse(statusCode, statusText(statusCode)!);
     }
     const deadline = invocation.deadlineMs - this.options.deadlineMarginMs;
+    const starting = this.options.phpReady?.();
+    if (starting) await starting;
     // An uncaught exception's stack trace is one record, not a line each.
     const records = new PhpLogRecords((record) => log('PHP', record));
     try {

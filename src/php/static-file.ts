@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises';
-import mime from 'mime';
 import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
 
 /**
@@ -7,6 +6,9 @@ import type { HttpRequest, HttpResponse } from '../http/http-message.ts';
  * expects, and answers conditional requests so that browsers and CDNs can revalidate cheaply.
  */
 export async function serveStaticFile(request: HttpRequest, filePath: string): Promise<HttpResponse> {
+  // mime's table of types is loaded when the first static file is served, not at every cold start
+  // (building it takes a few ms, and many functions serve no static file at all).
+  const { default: mime } = await import('mime');
   const stats = await stat(filePath);
   const lastModified = new Date(Math.floor(stats.mtimeMs / 1000) * 1000).toUTCString();
   const type = mime.getType(filePath) ?? 'application/octet-stream';

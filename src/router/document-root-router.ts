@@ -109,10 +109,17 @@ export class DocumentRootRouter {
 
   /** What is at `filePath` (symlinks followed) and whether it is a symlink; undefined if nothing. */
   #entry(filePath: string): { stats: Stats; symlink: boolean } | undefined {
-    const stats = lstatSync(filePath, { throwIfNoEntry: false });
-    if (stats === undefined || !stats.isSymbolicLink()) return stats && { stats, symlink: false };
-    const target = statSync(filePath, { throwIfNoEntry: false });
-    return target && { stats: target, symlink: true };
+    try {
+      // throwIfNoEntry: a missing path (every pretty URL) is the common case, not worth an exception.
+      const stats = lstatSync(filePath, { throwIfNoEntry: false });
+      if (stats === undefined || !stats.isSymbolicLink()) return stats && { stats, symlink: false };
+      const target = statSync(filePath, { throwIfNoEntry: false });
+      return target && { stats: target, symlink: true };
+    } catch {
+      // Nothing that can be served either: a segment longer than a file name may be (ENAMETOOLONG,
+      // a long slug meant for the front controller), a symlink loop (ELOOP), a folder we may not read.
+      return undefined;
+    }
   }
 
   /**

@@ -1,21 +1,8 @@
-// undici's Client and errors alone: `from 'undici'` bundles all of undici (fetch, WebSocket,
-// mocks, caches), twice the size of everything else in the bootstrap, and a cold start parses
-// the whole bundle. These two modules are what this client uses; the bundle shrinks from 1.5 to
-// 0.8 MB and a cold start by about 15 ms. undici has no "exports" map, so the paths are public
-// enough; the tests (and the layer's verify stage) run through them.
-import Client from 'undici/lib/dispatcher/client.js';
-import errors from 'undici/lib/core/errors.js';
 import { invocationFromNext, type Invocation, type LambdaError } from './invocation.ts';
+import type { ParsedResponse } from './http-response-parser.ts';
+import { ConnectionFault, RuntimeApiConnection } from './runtime-api-connection.ts';
 
 const API = '/2018-06-01/runtime';
-
-type IncomingHeaders = Record<string, string | string[] | undefined>;
-
-interface RawResponse {
-  statusCode: number;
-  headers: IncomingHeaders;
-  body: Buffer;
-}
 
 /** `/response` answered 413: the result is over Lambda's 6 MB limit. The invocation is still open. */
 export class ResponseTooLargeError extends Error {
@@ -39,31 +26,21 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-
-function isConnectionFault(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-  return code !== undefined && RETRYABLE_CODES.has(code);
-}
+/** Faults after which the same request may be sent again: the Runtime API did not answer it. */
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNCLOSED']);
 
 /**
- * The four Runtime API endpoints over one keep-alive connection. The Runtime API is local to the
- * sandbox, so a single pipelined connection is all it takes; `/next` blocks for as long as the
- * function is idle, so it has no timeout at all (as AWS asks of custom runtimes).
+ * The four Runtime API endpoints over one keep-alive connection (runtime-api-connection.ts). The
+ * Runtime API is local to the sandbox, so a single connection is all it takes; `/next` blocks for
+ * as long as the function is idle, so it has no timeout at all (as AWS asks of custom runtimes).
  */
 export class RuntimeApiClient {
-  readonly #client: InstanceType<typeof Client>;
+  readonly #connection: RuntimeApiConnection;
   readonly #attempts: number;
   readonly #retryDelayMs: number;
 
   constructor(address: string, options: RuntimeApiClientOptions = {}) {
-    this.#client = new Client(`http://${address}`, {
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 60 * 60 * 1000,
-      keepAliveMaxTimeout: 60 * 60 * 1000,
-      pipelining: 1,
-    });
+    this.#connection = new RuntimeApiConnection(address);
     this.#attempts = options.connectAttempts ?? 5;
     this.#retryDelayMs = options.retryDelayMs ?? 50;
   }
@@ -84,20 +61,20 @@ export class RuntimeApiClient {
 
   async postInvocationError(requestId: string, error: LambdaError): Promise<void> {
     const { statusCode, body } = await this.#request('POST', `${API}/invocation/${encodeURIComponent(requestId)}/error`, JSON.stringify(error), {
-      'lambda-runtime-function-error-type': error.errorType,
+      'lambda-runtime-function-error-type': headerValue(error.errorType),
     });
     this.#expectAccepted(statusCode, body, 'error');
   }
 
   async postInitError(error: LambdaError): Promise<void> {
     const { statusCode, body } = await this.#request('POST', `${API}/init/error`, JSON.stringify(error), {
-      'lambda-runtime-function-error-type': error.errorType,
+      'lambda-runtime-function-error-type': headerValue(error.errorType),
     });
     this.#expectAccepted(statusCode, body, 'init/error');
   }
 
   async close(): Promise<void> {
-    await this.#client.close();
+    await this.#connection.close();
   }
 
   #expectAccepted(statusCode: number, body: Buffer, what: string): void {
@@ -108,48 +85,23 @@ export class RuntimeApiClient {
     throw statusCode >= 500 ? new RuntimeApiFatalError(message) : new Error(message);
   }
 
-  async #request(method: 'GET' | 'POST', path: string, body?: string | Buffer, extraHeaders: Record<string, string> = {}): Promise<RawResponse> {
+  async #request(method: 'GET' | 'POST', path: string, body?: string | Buffer, extraHeaders: Record<string, string> = {}): Promise<ParsedResponse> {
+    const headers = body === undefined ? extraHeaders : { 'Content-Type': 'application/json', ...extraHeaders };
     for (let attempt = 1; ; attempt++) {
       try {
-        const headers = body === undefined ? extraHeaders : { 'content-type': 'application/json', ...extraHeaders };
-        return await this.#dispatch(method, path, body, headers);
+        return await this.#connection.request(method, path, headers, body);
       } catch (error) {
-        if (!isConnectionFault(error) && !(error instanceof errors.SocketError)) throw error;
+        if (!(error instanceof ConnectionFault) || !RETRYABLE_CODES.has(error.code)) throw error;
         if (attempt >= this.#attempts) {
-          throw new RuntimeApiFatalError(`cannot reach the Runtime API after ${attempt} attempts (${method} ${path}): ${(error as Error).message}`);
+          throw new RuntimeApiFatalError(`cannot reach the Runtime API after ${attempt} attempts (${method} ${path}): ${error.message}`);
         }
         await delay(this.#retryDelayMs * 2 ** (attempt - 1));
       }
     }
   }
+}
 
-  // undici's low-level dispatch rather than request(): every invocation makes two calls on the
-  // critical path, and request() wraps each body in a Readable stream and several promises, which
-  // cost about as much as the rest of the runtime's work on a small page.
-  #dispatch(method: 'GET' | 'POST', path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-      let statusCode = 0;
-      let responseHeaders: IncomingHeaders = {};
-      const chunks: Buffer[] = [];
-      this.#client.dispatch(
-        { method, path, body: body ?? null, headers },
-        {
-          onRequestStart() {},
-          onResponseStart(_controller, status, received) {
-            statusCode = status;
-            responseHeaders = received as IncomingHeaders;
-          },
-          onResponseData(_controller, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            resolve({ statusCode, headers: responseHeaders, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
-          },
-          onResponseError(_controller, error) {
-            reject(error);
-          },
-        },
-      );
-    });
-  }
+/** An error type as a header value: a line break in it must not cut the request short. */
+function headerValue(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
 }

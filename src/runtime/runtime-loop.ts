@@ -1,5 +1,5 @@
 import { ResponseTooLargeError, type RuntimeApiClient } from '../runtime-api/runtime-api-client.ts';
-import type { LambdaError } from '../runtime-api/invocation.ts';
+import type { Invocation, LambdaError } from '../runtime-api/invocation.ts';
 import type { InvocationHandler } from './invocation-handler.ts';
 import { ResultSerializer } from './result-serializer.ts';
 import type { RuntimeLog } from './runtime-log.ts';
@@ -10,6 +10,8 @@ export interface RunLoopOptions {
    * asking for the next event: Lambda ends an invocation, and its log, at that request.
    */
   invocationSettled?: () => Promise<void>;
+  /** The first /next, already asked for during init (see bootstrap.ts); the loop asks otherwise. */
+  firstInvocation?: Promise<Invocation>;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function runLoop(client: RuntimeApiClient, handle: InvocationHandle
   const serializer = new ResultSerializer();
   for (let first = true; ; first = false) {
     if (!first && options.invocationSettled) await options.invocationSettled();
-    const invocation = await client.nextInvocation();
+    const invocation = first && options.firstInvocation ? await options.firstInvocation : await client.nextInvocation();
     const { requestId } = invocation;
     let payload: string | Buffer;
     try {

@@ -122,6 +122,7 @@ describe('layerStaleness', () => {
   const sources = {
     'dist/bootstrap.js': 'runtime v1',
     'php-build/php-env.sh': 'env',
+    'php-build/early-php-cgi.sh': 'early',
     'php-build/php.ini': 'memory_limit = 128M',
     'scripts/layer/build-layer.sh': 'build',
     'src/cgi/spawner/cgi-spawner.c': 'int main(void) { return 0; }',
@@ -156,6 +157,9 @@ describe('layerStaleness', () => {
     recordSources(repo);
     writeFileSync(path.join(repo, 'php-build/php.ini'), 'memory_limit = 256M');
     expect(layerStaleness(repo, 'provided', 'x86_64')).toBe('php-build/php.ini changed since the layer was built');
+    recordSources(repo);
+    writeFileSync(path.join(repo, 'php-build/early-php-cgi.sh'), 'early v2');
+    expect(layerStaleness(repo, 'provided', 'x86_64')).toBe('php-build/early-php-cgi.sh changed since the layer was built');
     recordSources(repo);
     writeFileSync(path.join(repo, 'dist/bootstrap.js'), 'runtime v2');
     writeFileSync(path.join(repo, 'php-build/extensions.txt'), 'intl intl intl php8.4-intl');

@@ -88,6 +88,15 @@ describe.each(PHP_MODES)('container sandbox, PHP_CGI_MODE=%s', (mode) => {
       expect(second.pid).toBe(first.pid);
       expect(second.cached_scripts).toBeGreaterThanOrEqual(1);
     });
+
+    it("is served by the php-cgi the layer's start script started before Node, taken over by the runtime", async () => {
+      // early-php-cgi.sh, with the base's busybox sh, mkfifo and setsid, through cgi-spawner --tied-exec:
+      // not a php-cgi the runtime started after finding the early one wanting.
+      const identity = await check('identity');
+      expect(identity.cmdline).toMatch(/^\/opt\/bin\/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock$/);
+      expect(identity.parent).toBe('node');
+      expect(fn.logs()).not.toMatch(/was not taken over|cannot be run/);
+    });
   } else {
     it('starts a php-cgi per request (no shared OPcache memory between requests)', async () => {
       const first = await check('opcache');

@@ -34,6 +34,13 @@ describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
     expect(ini.memory_limit).toBe('77M');
   });
 
+  it("is served by the php-cgi exec-wrapper started before Node (early-php-cgi.sh), taken over by the runtime", async () => {
+    const identity = JSON.parse((await fn.http(eventFor('function-url', { path: '/', query: 'check=identity' }))).body.toString());
+    expect(identity.cmdline).toMatch(/^\/opt\/bin\/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock$/);
+    expect(identity.parent).toBe('node');
+    expect(fn.logs()).not.toMatch(/was not taken over|cannot be run/);
+  });
+
   it('reports a function error for a non-HTTP event', async () => {
     const response = await fn.invoke({ detail: 'not http' });
     expect(response.status).toBe(200);

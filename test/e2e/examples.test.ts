@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../src/local/local-lambda.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, PHP_MODES, type PhpMode } from '../support/probe-function.ts';
 import { EVENT_SOURCES, eventFor, readResult, type EventSourceName, type RequestSpec } from '../support/sample-events.ts';
 
@@ -23,7 +24,7 @@ function startExample(app: string, handler: string, mode: PhpMode, env: Record<s
     command: [process.execPath, BOOTSTRAP],
     taskRoot: path.join(EXAMPLES, app),
     handler,
-    env: { PHP_CGI_MODE: mode, ...env },
+    env: { PHP_CGI_MODE: mode, ...env, ...mutationTestingEnvironment() },
     timeoutMs: 15_000,
     functionName: `example-${app}`,
     log: () => {},

@@ -292,6 +292,14 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       }
     });
 
+    it('sends a URL segment longer than a file name may be (a long slug) to the front controller', async () => {
+      // Over the 255 bytes Linux allows a file name: looking it up fails with ENAMETOOLONG, not ENOENT.
+      const slug = 'a-long-article-title-'.repeat(15);
+      const seen = await probe(source, { path: `/${slug}` });
+      expect(seen.script).toMatch(/public\/index\.php$/);
+      expect(seen.server.REQUEST_URI).toBe(`/${slug}`);
+    });
+
     it("a folder runs its own index.php", async () => {
       const response = await call(source, { path: '/folder/' });
       expect(response.body.toString()).toBe('folder index: /folder/index.php');

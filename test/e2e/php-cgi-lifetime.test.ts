@@ -1,20 +1,28 @@
 /**
  * php-cgi never outlives its bootstrap, even one killed with SIGKILL (which runs no cleanup): the
  * kernel kills it (PR_SET_PDEATHSIG, set through cgi-spawner), in both PHP modes, and cgi-spawner
- * itself too, and the PHP CLI of a console command. And the socket a killed FastCGI php-cgi leaves in /tmp is removed when the next
- * bootstrap starts. The bootstrap runs here under the bare Runtime API emulator, without LocalLambda,
+ * itself too, and the PHP CLI of a console command, and the php-cgi the layer's start script starts
+ * before Node (early-php-cgi.sh, through `cgi-spawner --tied-exec $$`). And the socket a killed
+ * FastCGI php-cgi leaves in /tmp is removed when the next bootstrap starts. The bootstrap runs here under the bare Runtime API emulator, without LocalLambda,
  * whose own cleanup of a dead bootstrap's processes would hide what the kernel does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaEnvironment } from '../../src/local/lambda-environment.ts';
 import { RuntimeApiEmulator } from '../../src/local/runtime-api-emulator.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, PROBE_TASK_ROOT, type PhpMode } from '../support/probe-function.ts';
 import { descendants, pollUntil, stillRunning, type ProcessInfo } from '../support/processes.ts';
 import { eventFor } from '../support/sample-events.ts';
+
+const EARLY_SCRIPT = fileURLToPath(new URL('../../php-build/early-php-cgi.sh', import.meta.url));
+const SPAWNER = fileURLToPath(new URL('../../dist/cgi-spawner', import.meta.url));
+/** The start script starts php-cgi early only from an absolute path (the layer's is /opt/bin/php-cgi). */
+const PHP_CGI_BINARY = process.env.PHP_CGI_BINARY || (existsSync('/usr/bin/php-cgi') ? '/usr/bin/php-cgi' : '');
 
 interface Sandbox {
   emulator: RuntimeApiEmulator;
@@ -38,8 +46,12 @@ afterEach(async () => {
   for (const process of watched.splice(0)) if (stillRunning(process)) globalThis.process.kill(process.pid, 'SIGKILL');
 });
 
-/** The real bootstrap, as Lambda starts it, with its first /next pending. */
-async function startBootstrap(mode: PhpMode): Promise<Sandbox> {
+/**
+ * The real bootstrap, as Lambda starts it, with its first /next pending. `early`: as the layer's
+ * start script starts it (php-build/bootstrap): a shell that names the spawner, sources
+ * early-php-cgi.sh, then execs Node.
+ */
+async function startBootstrap(mode: PhpMode, { early = false } = {}): Promise<Sandbox> {
   const emulator = await RuntimeApiEmulator.start({ functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:lifetime' });
   const env = lambdaEnvironment({
     runtimeApi: emulator.address,
@@ -52,10 +64,13 @@ async function startBootstrap(mode: PhpMode): Promise<Sandbox> {
     region: 'us-east-1',
     hostEnv: process.env,
     inheritHostEnv: false,
-    extra: { PHP_CGI_MODE: mode },
+    extra: { PHP_CGI_MODE: mode, ...(early ? { PHP_CGI_BINARY } : {}), ...mutationTestingEnvironment() },
   });
   const ready = new Promise<void>((resolve) => emulator.once('runtime-ready', resolve));
-  const bootstrap = spawn(process.execPath, [BOOTSTRAP], { env, cwd: PROBE_TASK_ROOT, stdio: 'ignore' });
+  const command = early
+    ? ['/bin/sh', '-c', 'set -eu; lambda_php_spawner=$3; . "$0"; exec "$1" "$2"', EARLY_SCRIPT, process.execPath, BOOTSTRAP, SPAWNER]
+    : [process.execPath, BOOTSTRAP];
+  const bootstrap = spawn(command[0]!, command.slice(1), { env, cwd: PROBE_TASK_ROOT, stdio: 'ignore' });
   const sandbox = { emulator, bootstrap };
   started.push(sandbox);
   await ready;
@@ -90,6 +105,20 @@ describe('php-cgi never outlives its bootstrap', () => {
     expect(family.map((child) => child.comm)).toEqual(['php-cgi']);
     expect(await killBootstrap(sandbox.bootstrap, family)).toEqual([]);
   });
+
+  it.skipIf(PHP_CGI_BINARY === '' || !existsSync(SPAWNER))(
+    'FastCGI mode: the php-cgi the start script started before Node, taken over by the runtime, dies with a bootstrap killed by SIGKILL',
+    async () => {
+      const sandbox = await startBootstrap('fastcgi', { early: true });
+      const family = await sleepingRequest(sandbox);
+      expect(family.map((child) => child.comm)).toEqual(['php-cgi']);
+      // The one early-php-cgi.sh started (its socket is named after the shell's pid, which Node
+      // kept), not one the runtime started after finding it wanting.
+      const commandLine = readFileSync(`/proc/${family[0]!.pid}/cmdline`, 'latin1').split('\0');
+      expect(commandLine.slice(1, 3)).toEqual(['-b', `/tmp/lambda-php-early-${sandbox.bootstrap.pid}.sock`]);
+      expect(await killBootstrap(sandbox.bootstrap, family)).toEqual([]);
+    },
+  );
 
   it("CGI mode: cgi-spawner and the request's php-cgi die with a bootstrap killed by SIGKILL", async () => {
     const sandbox = await startBootstrap('cgi');

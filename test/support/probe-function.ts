@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LocalLambda } from '../../src/local/local-lambda.ts';
+import { mutationTestingEnvironment } from './mutation/child-environment.ts';
 
 export const PROBE_TASK_ROOT = fileURLToPath(new URL('../fixtures/probe-app/', import.meta.url));
 export const BOOTSTRAP = fileURLToPath(new URL('../../dist/bootstrap.js', import.meta.url));
@@ -23,7 +24,7 @@ export function startProbeFunction(options: ProbeOptions): Promise<LocalLambda> 
     command: [process.execPath, BOOTSTRAP],
     taskRoot: options.taskRoot ?? PROBE_TASK_ROOT,
     handler: options.handler ?? 'public/index.php',
-    env: { PHP_CGI_MODE: options.mode, ...FUNCTION_ENV, ...options.env },
+    env: { PHP_CGI_MODE: options.mode, ...FUNCTION_ENV, ...options.env, ...mutationTestingEnvironment() },
     timeoutMs: options.timeoutMs ?? 15_000,
     functionName: 'probe',
     log: () => {},

@@ -167,10 +167,9 @@ export function decodeNameValuePairs(content: Buffer): Array<[string, string]> {
  * connection later.
  */
 export function encodeParams(requestId: number, params: Record<string, string>): Buffer[] {
-  const plan = planParams(params);
-  const bytes = Buffer.allocUnsafe(plan.bytes);
-  writeParams(bytes, 0, requestId, plan);
-  return [bytes];
+  // paramsStream writes the id into its headers as characters, which would not refuse it.
+  checkRange('requestId', requestId, 0xffff);
+  return [Buffer.from(paramsStream(requestId, params), 'latin1')];
 }
 
 /** Bodies up to this size are copied into the request's single buffer: one write, one syscall. */
@@ -183,15 +182,16 @@ const INLINE_BODY_BYTES = MAX_CONTENT_LENGTH;
  */
 export function encodeRequest(requestId: number, params: Record<string, string>, body: Buffer, flags: number = KEEP_CONN): Buffer[] {
   checkRange('requestId', requestId, 0xffff);
-  const plan = planParams(params);
+  const stream = paramsStream(requestId, params);
   const inline = body.length <= INLINE_BODY_BYTES;
   const stdinBytes = inline ? (body.length > 0 ? HEADER_LENGTH + body.length : 0) + HEADER_LENGTH : 0;
-  const head = Buffer.allocUnsafe(HEADER_LENGTH + 8 + plan.bytes + stdinBytes);
+  const head = Buffer.allocUnsafe(HEADER_LENGTH + 8 + stream.length + stdinBytes);
   let offset = writeHeader(head, 0, RecordType.BeginRequest, requestId, 8);
   head.writeUInt16BE(Role.Responder, offset);
   head[offset + 2] = flags;
   head.fill(0, offset + 3, offset + 8);
-  offset = writeParams(head, offset + 8, requestId, plan);
+  offset += 8;
+  offset += head.write(stream, offset, 'latin1');
   if (!inline) return [head, ...encodeStdin(requestId, body)];
   if (body.length > 0) {
     offset = writeHeader(head, offset, RecordType.Stdin, requestId, body.length);
@@ -201,65 +201,50 @@ export function encodeRequest(requestId: number, params: Record<string, string>,
   return [head];
 }
 
-interface ParamsPlan {
-  names: string[];
-  values: string[];
-  /** UTF-8 byte lengths: name and value of pair i at 2i and 2i + 1. */
-  lengths: number[];
-  /** Content length of each record, pairs taken in order. */
-  records: number[];
-  /** The whole stream: every record with its header, and the empty record that ends it. */
-  bytes: number;
-}
+const NON_ASCII = /[^\x00-\x7f]/;
 
-// Sizes first, then one allocation: a request has dozens of parameters, and a buffer per name,
-// value and length (then a concat) cost more than the rest of the FastCGI exchange.
-function planParams(params: Record<string, string>): ParamsPlan {
-  const names = Object.keys(params);
-  const values = new Array<string>(names.length);
-  const lengths = new Array<number>(names.length * 2);
-  const records: number[] = [];
-  let recordLength = 0;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    const value = params[name]!;
-    values[i] = value;
-    const nameLength = Buffer.byteLength(name);
-    const valueLength = Buffer.byteLength(value);
-    lengths[2 * i] = nameLength;
-    lengths[2 * i + 1] = valueLength;
-    const pairLength = nameValuePairLength(nameLength, valueLength);
+/**
+ * The PARAMS stream as a "byte string": one character per byte (latin1), written into the request
+ * with a single call. A request has dozens of parameters, and a native call to measure and another
+ * to write each name and value cost more than the rest of the FastCGI exchange; names and values
+ * are nearly always ASCII, which is its own byte string, and the rest is converted from UTF-8.
+ */
+function paramsStream(requestId: number, params: Record<string, string>): string {
+  let stream = '';
+  let record = '';
+  for (const key of Object.keys(params)) {
+    const name = asUtf8ByteString(key);
+    const value = asUtf8ByteString(params[key]!);
+    // A byte string's length is its byte count: the same measure environment-limits.ts applies.
+    const pairLength = nameValuePairLength(name.length, value.length);
     if (pairLength > MAX_PARAM_PAIR_LENGTH) {
-      throw new RangeError(`FastCGI parameter ${name} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_PARAM_PAIR_LENGTH}-byte record`);
+      throw new RangeError(`FastCGI parameter ${key} is ${pairLength} bytes encoded; one parameter must fit in a ${MAX_PARAM_PAIR_LENGTH}-byte record`);
     }
-    if (recordLength + pairLength > MAX_CONTENT_LENGTH) {
-      records.push(recordLength);
-      recordLength = 0;
+    const pair = lengthChars(name.length) + lengthChars(value.length) + name + value;
+    if (record.length + pair.length > MAX_CONTENT_LENGTH) {
+      stream += headerChars(RecordType.Params, requestId, record.length) + record;
+      record = '';
     }
-    recordLength += pairLength;
+    record += pair;
   }
-  if (recordLength > 0) records.push(recordLength);
-  let bytes = HEADER_LENGTH;
-  for (const length of records) bytes += HEADER_LENGTH + length;
-  return { names, values, lengths, records, bytes };
+  if (record.length > 0) stream += headerChars(RecordType.Params, requestId, record.length) + record;
+  return stream + headerChars(RecordType.Params, requestId, 0);
 }
 
-function writeParams(bytes: Buffer, offset: number, requestId: number, plan: ParamsPlan): number {
-  let pair = 0;
-  for (const recordLength of plan.records) {
-    offset = writeHeader(bytes, offset, RecordType.Params, requestId, recordLength);
-    const end = offset + recordLength;
-    while (offset < end) {
-      const nameLength = plan.lengths[2 * pair]!;
-      const valueLength = plan.lengths[2 * pair + 1]!;
-      offset = writeLength(bytes, offset, nameLength);
-      offset = writeLength(bytes, offset, valueLength);
-      offset += bytes.write(plan.names[pair]!, offset, nameLength, 'utf8');
-      offset += bytes.write(plan.values[pair]!, offset, valueLength, 'utf8');
-      pair++;
-    }
-  }
-  return writeHeader(bytes, offset, RecordType.Params, requestId, 0);
+/** `text`'s UTF-8 encoding as a byte string. */
+function asUtf8ByteString(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/** A name or value length as a byte string: one byte up to 127, else four with the top bit set. */
+function lengthChars(length: number): string {
+  if (length <= 0x7f) return String.fromCharCode(length);
+  return String.fromCharCode(((length >>> 24) & 0x7f) | 0x80, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff);
+}
+
+/** A record header as a byte string (version 1, no padding). */
+function headerChars(type: number, requestId: number, contentLength: number): string {
+  return String.fromCharCode(FCGI_VERSION_1, type, requestId >>> 8, requestId & 0xff, contentLength >>> 8, contentLength & 0xff, 0, 0);
 }
 
 function writeHeader(bytes: Buffer, offset: number, type: number, requestId: number, contentLength: number): number {
@@ -282,15 +267,6 @@ export const MAX_PARAM_PAIR_LENGTH = MAX_CONTENT_LENGTH;
 
 function lengthBytes(length: number): number {
   return length <= 0x7f ? 1 : 4;
-}
-
-function writeLength(bytes: Buffer, offset: number, length: number): number {
-  if (length <= 0x7f) {
-    bytes[offset] = length;
-    return offset + 1;
-  }
-  bytes.writeUInt32BE((length | 0x80000000) >>> 0, offset);
-  return offset + 4;
 }
 
 /**

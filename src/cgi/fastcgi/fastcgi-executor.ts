@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from '../php-executor.ts';
 import type { FastCgiConnection } from './fastcgi-connection.ts';
+import type { EarlyPhpCgi } from '../../config.ts';
+import { discardEarlyPhpCgi } from './early-php-cgi.ts';
 import { PhpFastCgiServer } from './php-fastcgi-server.ts';
 import { removeStaleSockets } from './stale-sockets.ts';
 
@@ -22,6 +24,13 @@ export interface FastCgiExecutorOptions {
   env: Record<string, string>;
   /** Receives php-cgi's output lines that belong to no request (startup warnings); stderr by default. */
   log?: (line: string) => void;
+  /**
+   * A php-cgi the layer's start script already started (php-build/early-php-cgi.sh): the first
+   * server is that one when it checks out, else one spawned as usual.
+   */
+  early?: EarlyPhpCgi;
+  /** Why an early php-cgi was not taken over (the runtime then starts its own); ignored by default. */
+  warn?: (message: string) => void;
   /** cgi-spawner, through which php-cgi is started so that it dies with this process (see PhpFastCgiServerOptions). */
   tiedExec?: string;
 }
@@ -48,11 +57,14 @@ export class FastCgiExecutor implements PhpExecutor {
   #ready: PhpFastCgiServer | undefined;
   #busy = false;
   #stopped = false;
+  /** The early php-cgi, until the first server is started (taken over or not, it is used once). */
+  #early: EarlyPhpCgi | undefined;
   /** The stale sockets start() removes, once php-cgi is up (see stale-sockets.ts). */
   staleSocketsRemoved: Promise<string[]> | undefined;
 
   constructor(options: FastCgiExecutorOptions) {
     this.#options = options;
+    this.#early = options.early;
     this.#idleLog = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
@@ -83,6 +95,9 @@ export class FastCgiExecutor implements PhpExecutor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    // Never taken over (the executor stopped before its first start): it must not outlive us.
+    if (this.#early !== undefined) discardEarlyPhpCgi(this.#early);
+    this.#early = undefined;
     const server = this.#server;
     this.#server = undefined;
     this.#ready = undefined;
@@ -195,15 +210,25 @@ export class FastCgiExecutor implements PhpExecutor {
   }
 
   #spawnAfter(previousGone: Promise<void>): Promise<PhpFastCgiServer> {
-    const starting = previousGone.then(() => {
+    const starting = previousGone.then(async () => {
       if (this.#stopped) throw new Error('the FastCGI executor is stopped');
-      return PhpFastCgiServer.start({
+      const options = {
         phpCgiBinary: this.#options.phpCgiBinary,
         socketDir: this.#options.socketDir,
         env: this.#options.env,
-        log: (line) => (this.#requestLog ?? this.#idleLog)(line),
+        log: (line: string) => (this.#requestLog ?? this.#idleLog)(line),
         tiedExec: this.#options.tiedExec,
-      });
+      };
+      const early = this.#early;
+      this.#early = undefined;
+      if (early !== undefined) {
+        try {
+          return await PhpFastCgiServer.adopt(options, early);
+        } catch (error) {
+          this.#options.warn?.(`the php-cgi started before the runtime (pid ${early.pid}) was not taken over: ${(error as Error).message}; starting one`);
+        }
+      }
+      return PhpFastCgiServer.start(options);
     });
     // A failed start is not kept: the next request tries a new php-cgi. Until then the rejection is
     // handled here, so a background restart that fails is not an unhandled rejection.

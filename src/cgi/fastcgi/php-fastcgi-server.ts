@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from '../stderr-lines.ts';
+import type { EarlyPhpCgi } from '../../config.ts';
+import { adoptEarlyProcess, earlySocketPath } from './early-php-cgi.ts';
 import { FastCgiConnection } from './fastcgi-connection.ts';
 import { connectWhenListening } from './unix-socket-readiness.ts';
 
@@ -42,6 +43,18 @@ export interface ServerExit {
   spawnError?: Error;
 }
 
+/** What PhpFastCgiServer needs of its php-cgi process, however it was started. */
+export interface PhpCgiProcess {
+  /** 0 when it could not even be spawned (then `exited` says why). */
+  pid: number;
+  /** Settles once the process is gone (never rejects). */
+  exited: Promise<ServerExit>;
+  /** Its stdout and stderr: their lines go to the log. */
+  output: Array<NodeJS.ReadableStream & { closed: boolean; destroy(): void }>;
+  /** SIGKILLs it and, where it leads its own process group, what it started. */
+  kill(): void;
+}
+
 /**
  * One php-cgi FastCGI server (`php-cgi -b <socket>`) and the keep-alive connection to it.
  *
@@ -68,27 +81,27 @@ export class PhpFastCgiServer {
   /** Settles when the php-cgi process has exited (it never rejects). */
   readonly exited: Promise<ServerExit>;
 
-  readonly #child: ChildProcess;
+  readonly #process: PhpCgiProcess;
   #exit: ServerExit | undefined;
   #requestsServed = 0;
   #connection: FastCgiConnection | undefined;
   readonly #killOnProcessExit: () => void;
   readonly #status: ProcessStatus;
 
-  private constructor(child: ChildProcess, pid: number, socketPath: string, requestLimit: number, exited: Promise<ServerExit>) {
-    this.#child = child;
-    this.pid = pid;
+  private constructor(phpCgi: PhpCgiProcess, socketPath: string, requestLimit: number) {
+    this.#process = phpCgi;
+    this.pid = phpCgi.pid;
     this.socketPath = socketPath;
     this.requestLimit = requestLimit;
-    this.exited = exited;
-    this.#status = new ProcessStatus(pid);
+    this.exited = phpCgi.exited;
+    this.#status = new ProcessStatus(phpCgi.pid);
     // The group was spawned detached, so it does not die with us: this covers every exit that runs
     // 'exit' handlers (process.exit, an uncaught exception). A signal that kills Node outright
     // (SIGTERM without a handler, SIGKILL) still leaves php-cgi behind: whoever handles signals
     // should call stop(). On Lambda the whole sandbox goes anyway.
-    this.#killOnProcessExit = () => killGroup(pid);
+    this.#killOnProcessExit = () => phpCgi.kill();
     process.once('exit', this.#killOnProcessExit);
-    void exited.then((exit) => {
+    void this.exited.then((exit) => {
       this.#exit = exit;
       this.#connection?.destroy();
       this.#status.close();
@@ -99,7 +112,7 @@ export class PhpFastCgiServer {
   /** Spawns php-cgi and resolves once it answers FastCGI; rejects if it exits or hangs first. */
   static async start(options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
     const socketDir = path.resolve(options.socketDir ?? DEFAULT_SOCKET_DIR);
-    const socketPath = path.join(socketDir, `php-fcgi-${randomUUID()}.sock`);
+    const socketPath = path.join(socketDir, socketFileName());
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
       throw new Error(`socket path ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket allows: choose a shorter socketDir`);
     }
@@ -108,21 +121,46 @@ export class PhpFastCgiServer {
     const requestLimit = parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS);
     const env = { ...options.env, PHP_FCGI_CHILDREN: '0', PHP_FCGI_MAX_REQUESTS: options.env.PHP_FCGI_MAX_REQUESTS ?? '0' };
     const child = await spawnPhpCgi(options, ['-b', socketPath], env);
+    const exited = new Promise<ServerExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      // A spawn failure emits 'error' and no 'exit'.
+      child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    });
+    const phpCgi: PhpCgiProcess = {
+      pid: child.pid ?? 0,
+      exited,
+      output: [child.stdout!, child.stderr!],
+      kill: () => {
+        if (child.pid !== undefined) killGroup(child.pid);
+      },
+    };
+    return PhpFastCgiServer.#whenReady(phpCgi, socketPath, requestLimit, options);
+  }
 
+  /**
+   * Takes over a php-cgi that the layer's start script started before Node (early-php-cgi.sh),
+   * once it answers FastCGI. It is this process's child (the script exec'd Node) but not one
+   * Node spawned: Node is never told of its exit, so its death is read from /proc when a SIGCHLD
+   * comes (it stays a zombie, whose status /proc still gives); its output arrives on a FIFO.
+   * Rejects, leaving nothing behind, when it is not the php-cgi `options` describe, or when it
+   * died or hangs: the caller then spawns one.
+   */
+  static async adopt(options: PhpFastCgiServerOptions, early: EarlyPhpCgi): Promise<PhpFastCgiServer> {
+    const phpCgi = adoptEarlyProcess(options.phpCgiBinary, early);
+    // A failure kills it and removes its socket file (the FIFO is gone once opened).
+    return PhpFastCgiServer.#whenReady(phpCgi, earlySocketPath(early), parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS), options);
+  }
+
+  /** Resolves once `phpCgi` answers FastCGI on `socketPath`; rejects, having killed it, if it exits or hangs first. */
+  static async #whenReady(phpCgi: PhpCgiProcess, socketPath: string, requestLimit: number, options: PhpFastCgiServerOptions): Promise<PhpFastCgiServer> {
     /** php-cgi's output until it is ready, for the error message should it never be. */
     let startupLines: string[] | undefined = [];
     const log = (line: string): void => {
       if (startupLines && startupLines.length < STARTUP_LINES_KEPT) startupLines.push(line);
       options.log(line);
     };
-    forwardLines(child.stdout!, log);
-    forwardLines(child.stderr!, log);
-
-    const exited = new Promise<ServerExit>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      // A spawn failure emits 'error' and no 'exit'.
-      child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    });
+    for (const stream of phpCgi.output) forwardLines(stream, log);
+    const { exited } = phpCgi;
 
     const stopWaiting = new AbortController();
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -141,18 +179,18 @@ export class PhpFastCgiServer {
       // A cut handshake usually means php-cgi is exiting by itself: its exit status says more.
       if (!stopWaiting.signal.aborted) await Promise.race([exited, delay(EXIT_GRACE_MS)]);
       const reason = stopWaiting.signal.aborted ? (stopWaiting.signal.reason as Error) : (error as Error);
-      if (child.pid !== undefined) killGroup(child.pid);
+      phpCgi.kill();
       await exited;
       removeSocketFile(socketPath);
       // php-cgi's last words ("… is not valid") may still be in its pipes.
-      if (!child.stderr!.closed) await Promise.race([once(child.stderr!, 'close').catch(() => {}), delay(EXIT_GRACE_MS)]);
+      await Promise.race([Promise.all(phpCgi.output.map((stream) => (stream.closed ? undefined : once(stream, 'close').catch(() => {})))), delay(EXIT_GRACE_MS)]);
       const output = startupLines.length > 0 ? `: ${startupLines.join(' | ')}` : '';
       throw new Error(`${reason.message}${output}`);
     } finally {
       clearTimeout(timeout);
     }
     startupLines = undefined;
-    return new PhpFastCgiServer(child, child.pid!, socketPath, requestLimit, exited);
+    return new PhpFastCgiServer(phpCgi, socketPath, requestLimit);
   }
 
   get running(): boolean {
@@ -195,50 +233,50 @@ export class PhpFastCgiServer {
 
   /** SIGKILLs php-cgi's whole process group and waits for php-cgi to be gone. */
   async kill(): Promise<void> {
-    killGroup(this.pid);
+    this.#process.kill();
     this.#connection?.destroy();
     await this.exited;
     removeSocketFile(this.socketPath);
     // The child's pipes stay open while something it started still holds them: do not wait on them.
-    this.#child.stdout?.destroy();
-    this.#child.stderr?.destroy();
+    for (const stream of this.#process.output) stream.destroy();
   }
 }
 
 /**
  * Node learns of php-cgi's death an event-loop turn or more after the kernel does, so a request
  * could be written to a php-cgi killed a moment ago (by the OOM killer, say) and fail for nothing.
- * /proc knows at once: a SIGKILL is pending from the moment kill() returns, and a dead child stays
- * a zombie until it is reaped. The status file is opened once and re-read in place (a /proc file
- * is generated afresh at each read from offset 0): it is read before every request. The open file
- * stands for this very process, so a recycled pid can never be mistaken for it; once the process
- * is reaped the read fails. Where there is no /proc, the exit event is all there is.
+ * /proc knows at once: from the moment kill() returns, a SIGKILL is pending; once the process has
+ * taken it, it is exiting (PF_EXITING), then a zombie until it is reaped. /proc/<pid>/stat says all
+ * three on one line, and costs about half of /proc/<pid>/status to generate (it is read before every
+ * request, on the invocation's critical path). The file is opened once and re-read in place (a
+ * /proc file is generated afresh at each read from offset 0). The open file stands for this very
+ * process, so a recycled pid can never be mistaken for it; once the process is reaped the read
+ * fails. Where there is no /proc, the exit event is all there is.
  */
 class ProcessStatus {
   readonly #fd: number | undefined;
   #closed = false;
-  readonly #buffer = Buffer.allocUnsafe(4096);
+  readonly #buffer = Buffer.allocUnsafe(1024);
 
   constructor(pid: number) {
     try {
-      this.#fd = fs.openSync(`/proc/${pid}/status`, 'r');
+      this.#fd = fs.openSync(`/proc/${pid}/stat`, 'r');
     } catch {
       this.#fd = undefined;
     }
   }
 
-  /** Dead, dying (SIGKILL pending) or unknown to the kernel. */
+  /** Dead, exiting, SIGKILL pending, or unknown to the kernel. */
   get gone(): boolean {
     if (this.#closed) return true;
     if (this.#fd === undefined) return false;
-    let status: string;
+    let length: number;
     try {
-      status = this.#buffer.toString('latin1', 0, fs.readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0));
+      length = fs.readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0);
     } catch {
       return true;
     }
-    const state = status.charAt(status.indexOf('State:') + 7);
-    return state === 'Z' || state === 'X' || hasSigkill(status, 'SigPnd:') || hasSigkill(status, 'ShdPnd:');
+    return isGone(this.#buffer.subarray(0, length));
   }
 
   close(): void {
@@ -248,13 +286,39 @@ class ProcessStatus {
   }
 }
 
-/** Whether the pending-signal mask on line `field` has SIGKILL (signal 9: bit 8) set. */
-function hasSigkill(status: string, field: string): boolean {
-  const start = status.indexOf(field);
-  if (start < 0) return false;
-  const end = status.indexOf('\n', start);
-  const mask = status.slice(start + field.length, end < 0 ? undefined : end).trim();
-  return (Number.parseInt(mask.slice(-3), 16) & 0x100) !== 0;
+/** The kernel's PF_EXITING flag (include/linux/sched.h): set as the process starts to exit. */
+const PF_EXITING = 0x4;
+/** SIGKILL (9) in a pending-signal bitmap. */
+const SIGKILL_BIT = 1 << 8;
+
+/**
+ * Reads a /proc/<pid>/stat line (proc(5)): "pid (comm) state ppid … flags … signal …". The command
+ * name may hold spaces and parentheses, so fields are counted from its closing parenthesis: state
+ * is field 3, flags field 9, signal (the pending signals, as a decimal bitmap) field 31. Read from
+ * the bytes, without making strings: this runs before every request.
+ */
+export function isGone(stat: Buffer): boolean {
+  let at = stat.lastIndexOf(0x29 /* ')' */);
+  if (at < 0 || at + 2 >= stat.length) return true;
+  at += 2;
+  const state = stat[at];
+  if (state === 0x5a /* Z */ || state === 0x58 /* X */ || state === 0x78 /* x */) return true;
+  let flags = 0;
+  let pending = 0;
+  // Field 3 starts at `at`; walk the spaces to fields 9 and 31.
+  for (let field = 3; field <= 31 && at < stat.length; field++) {
+    if (field === 9 || field === 31) {
+      let value = 0;
+      for (let digit = stat[at]!; digit >= 0x30 && digit <= 0x39; digit = stat[++at]!) value = value * 10 + (digit - 0x30);
+      if (field === 9) flags = value;
+      else pending = value;
+    }
+    const space = stat.indexOf(0x20, at);
+    if (space < 0) break;
+    at = space + 1;
+  }
+  // Both fit in 32 bits; % keeps the arithmetic exact where a bitwise operator would not.
+  return Math.floor(flags / PF_EXITING) % 2 === 1 || Math.floor(pending / SIGKILL_BIT) % 2 === 1;
 }
 
 /**
@@ -321,6 +385,16 @@ function killGroup(pid: number): void {
   } catch {
     // The group is already gone.
   }
+}
+
+let socketsNamed = 0;
+
+/**
+ * A name no other php-cgi uses: this process's pid, the time and a counter. (Not a random UUID:
+ * node:crypto alone takes a few ms to load, on every cold start.)
+ */
+function socketFileName(): string {
+  return `php-fcgi-${process.pid}-${Date.now().toString(36)}-${++socketsNamed}.sock`;
 }
 
 function removeSocketFile(socketPath: string): void {

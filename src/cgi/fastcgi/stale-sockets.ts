@@ -12,8 +12,8 @@ import path from 'node:path';
  * sharing /tmp, would accept it).
  */
 
-/** The socket files PhpFastCgiServer creates. */
-const SOCKET_NAME = /^php-fcgi-.+\.sock$/;
+/** The socket files PhpFastCgiServer creates, and those of the layer's early php-cgi (early-php-cgi.sh). */
+const SOCKET_NAME = /^(?:php-fcgi-.+|lambda-php-early-\d+)\.sock$/;
 
 /** Removes the stale php-cgi sockets in `dir` other than `keep`; resolves with the paths removed, never rejects. */
 export async function removeStaleSockets(dir: string, keep: string): Promise<string[]> {

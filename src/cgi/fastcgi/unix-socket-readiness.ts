@@ -66,6 +66,9 @@ export function connectWhenListening(socketPath: string, signal: AbortSignal): P
 
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
+    // A server started before us (the layer's early php-cgi) is usually listening already: then
+    // no watch is needed, and setting one up costs a few ms of Node's first use of fs.watch.
+    if (fs.existsSync(socketPath)) return attempt();
     try {
       watcher = fs.watch(directory, { persistent: false }, (_event, changed) => {
         if (changed !== fileName) return;
@@ -77,6 +80,10 @@ export function connectWhenListening(socketPath: string, signal: AbortSignal): P
     } catch (error) {
       return settle(new Error(`cannot watch ${directory} for php-cgi's socket: ${(error as Error).message}`));
     }
-    attempt();
+    // Not at once: the server was started a moment ago and is not listening yet, and a process's
+    // first Unix-socket connect costs a few ms of Node's own lazy set-up. After one turn of the
+    // event loop, that cost falls after whatever the caller has queued (at a cold start: the
+    // first GET /next, which ends Lambda's init).
+    setImmediate(attempt);
   });
 }

@@ -11,7 +11,9 @@ import { DocumentRootRouter, type Route } from '../../../src/router/document-roo
 //   public/.env, public/.git/config, public/.hidden/run.php, public/notes.txt, public/a b.php,
 //   public/été.php, public/日本/ページ.php, public/dir.php/index.php (a folder named like a script),
 //   public/link-secret.txt -> ../secret.txt, public/link-outside.php -> ../outside.php,
-//   public/linkdir -> ../outside-dir, public/inner-link.css -> assets/style.css (stays inside)
+//   public/linkdir -> ../outside-dir, public/inner-link.css -> assets/style.css (stays inside),
+//   public/folder/nested/index.php, public/alias-folder -> folder (stays inside),
+//   public/loop-a -> loop-b -> loop-a (a symlink loop), public/dangling -> missing
 /** PHP code under extensions that never run here: served as text, they would publish source and secrets. */
 const PHP_SOURCE_FILES = ['view.phtml', 'config.inc', 'show.phps', 'app.phar', 'old.php5', 'older.php4', 'new.php7', 'LAYOUT.PHTML', 'Db.Inc'];
 
@@ -37,6 +39,7 @@ beforeAll(() => {
   write('public/INDEX.PHP');
   write('public/sub/other.php');
   write('public/folder/index.php');
+  write('public/folder/nested/index.php');
   write('public/noindex/readme.md');
   write('public/assets/style.css', 'body{}');
   write('public/assets/pixel.png', '\x89PNG');
@@ -50,11 +53,17 @@ beforeAll(() => {
   write('public/dir.php/index.php');
   for (const source of PHP_SOURCE_FILES) write(`public/lib/${source}`, '<?php $password = "secret";');
   write('public/lib/readme.txt', 'a text file next to them');
+  write('public/lib/menu.inc.js', 'menu();');
+  write('public/lib/app.phar.sha256', 'abc');
   symlinkSync('../secret.txt', path.join(root, 'link-secret.txt'));
   symlinkSync('../outside.php', path.join(root, 'link-outside.php'));
   symlinkSync('../outside-dir', path.join(root, 'linkdir'));
   symlinkSync('assets/style.css', path.join(root, 'inner-link.css'));
   symlinkSync('sub', path.join(root, 'alias-sub'));
+  symlinkSync('folder', path.join(root, 'alias-folder'));
+  symlinkSync('loop-b', path.join(root, 'loop-a'));
+  symlinkSync('loop-a', path.join(root, 'loop-b'));
+  symlinkSync('missing', path.join(root, 'dangling'));
   mkdirSync(path.join(root, 'linked-index'));
   symlinkSync('../../outside.php', path.join(root, 'linked-index', 'index.php'));
   router = new DocumentRootRouter(root, path.join(root, 'index.php'));
@@ -106,6 +115,11 @@ describe('DocumentRootRouter: ordinary routes', () => {
     expect(router.route('/folder/')).toEqual(expected);
   });
 
+  it('gives a nested folder index.php its whole path as SCRIPT_NAME', () => {
+    expect(router.route('/folder/nested/')).toEqual(script('folder/nested/index.php', '/folder/nested/index.php'));
+    expect(router.route('/folder/nested')).toEqual(script('folder/nested/index.php', '/folder/nested/index.php'));
+  });
+
   it('treats a folder named like a script as a folder', () => {
     expect(router.route('/dir.php/')).toEqual(script('dir.php/index.php', '/dir.php/index.php'));
   });
@@ -146,6 +160,11 @@ describe('DocumentRootRouter: ordinary routes', () => {
     expect(router.route('/lib/readme.txt')).toEqual(staticFile('lib/readme.txt'));
   });
 
+  it('judges a file by its last extension: menu.inc.js and app.phar.sha256 are static files', () => {
+    expect(router.route('/lib/menu.inc.js')).toEqual(staticFile('lib/menu.inc.js'));
+    expect(router.route('/lib/app.phar.sha256')).toEqual(staticFile('lib/app.phar.sha256'));
+  });
+
   it('runs upper-case .PHP files rather than serving their source', () => {
     expect(router.route('/INDEX.PHP')).toEqual(script('INDEX.PHP', '/INDEX.PHP'));
     expect(router.route('/INDEX.PHP/x')).toEqual(script('INDEX.PHP', '/INDEX.PHP', '/x'));
@@ -178,6 +197,35 @@ describe('DocumentRootRouter: ordinary routes', () => {
 
   it('follows a symlinked folder that stays inside the document root', () => {
     expect(router.route('/alias-sub/other.php/x')).toEqual(script('alias-sub/other.php', '/alias-sub/other.php', '/x'));
+  });
+
+  it('runs the index.php of a symlinked folder that stays inside the document root', () => {
+    expect(router.route('/alias-folder/')).toEqual(script('alias-folder/index.php', '/alias-folder/index.php'));
+  });
+});
+
+describe('DocumentRootRouter: paths the file system refuses to look up', () => {
+  // A front-controller app's URLs name no file: a slug longer than a file name may be (255 bytes
+  // on Linux) must reach the front controller as any other, not end the invocation with ENAMETOOLONG.
+  it.each([
+    ['a segment of 256 bytes', '/' + 'a'.repeat(256)],
+    ['a long slug under a folder', '/folder/' + 'a-long-slug-'.repeat(30)],
+    ['a long UTF-8 slug, percent-encoded', '/sub/' + '%C3%A9'.repeat(200)],
+    ['a long segment after a script is PATH_INFO, not looked up', '/sub/other.php/' + 'x'.repeat(300)],
+  ])('%s goes where a missing path goes', (_, requestPath) => {
+    const expected = requestPath.startsWith('/sub/other.php/') ? script('sub/other.php', '/sub/other.php', '/' + 'x'.repeat(300)) : front();
+    expect(router.route(requestPath)).toEqual(expected);
+  });
+
+  it('sends a symlink loop (ELOOP) to the front controller', () => {
+    expect(router.route('/loop-a')).toEqual(front());
+    expect(router.route('/loop-b/x.php')).toEqual(front());
+    expect(router.route('/loop-a/')).toEqual(front());
+  });
+
+  it('sends a dangling symlink to the front controller', () => {
+    expect(router.route('/dangling')).toEqual(front());
+    expect(router.route('/dangling/')).toEqual(front());
   });
 });
 
@@ -244,6 +292,23 @@ describe('DocumentRootRouter: construction', () => {
     expect(aliased.frontController).toEqual(front());
     expect(aliased.route('/sub/other.php')).toEqual(script('sub/other.php', '/sub/other.php'));
     expect(aliased.route('/linkdir/x.php')).toEqual(front());
+  });
+
+  it('builds paths with single slashes when the document root is / itself', () => {
+    const fromSlash = new DocumentRootRouter('/', path.join(root, 'index.php'));
+    expect(fromSlash.documentRoot).toBe('/');
+    expect(fromSlash.route(`${root}/sub/other.php/x`)).toEqual({
+      kind: 'script',
+      scriptFilename: path.join(root, 'sub/other.php'),
+      scriptName: `${root}/sub/other.php`,
+      pathInfo: '/x',
+    });
+    expect(fromSlash.route(`${root}/folder/`)).toEqual({
+      kind: 'script',
+      scriptFilename: path.join(root, 'folder/index.php'),
+      scriptName: `${root}/folder/index.php`,
+      pathInfo: '',
+    });
   });
 
   it('accepts a front controller in a sub-folder of the root', () => {

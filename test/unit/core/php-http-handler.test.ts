@@ -176,3 +176,76 @@ describe('PhpHttpHandler: requests no CGI environment can carry, refused the sam
     expect(logs).toEqual([['WARN', logged]]);
   });
 });
+
+// A document root of its own: a script that answers "hi" and a static file.
+let startingRoot: string;
+
+beforeAll(() => {
+  startingRoot = realpathSync(mkdtempSync(path.join(tmpdir(), 'php-http-handler-starting-')));
+  writeFileSync(path.join(startingRoot, 'index.php'), '<?php echo "hi";');
+  writeFileSync(path.join(startingRoot, 'style.css'), 'body {}');
+});
+
+afterAll(() => {
+  rmSync(startingRoot, { recursive: true, force: true });
+});
+
+/** An executor that records what happens, in order, and answers a fixed CGI response. */
+function recordingExecutor(events: string[]): PhpExecutor {
+  return {
+    start: async () => {},
+    execute: async (request: PhpRequest) => {
+      events.push(`execute ${request.env.SCRIPT_NAME}`);
+      return Buffer.from('Content-Type: text/plain\r\n\r\nhi');
+    },
+    logsFlushed: async () => {},
+    stop: async () => {},
+  };
+}
+
+function startingHandler(executor: PhpExecutor, phpReady: () => Promise<void> | undefined): PhpHttpHandler {
+  const router = new DocumentRootRouter(startingRoot, path.join(startingRoot, 'index.php'));
+  return new PhpHttpHandler({ router, executor, documentRoot: router.documentRoot, functionEnv: {}, inheritsFunctionEnv: true, deadlineMarginMs: 300, phpReady });
+}
+
+describe('PhpHttpHandler while PHP is starting (phpReady)', () => {
+  it('sends a script request to PHP only once PHP is ready', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const starting = new Promise<void>((resolve) => (release = resolve));
+    const answer = startingHandler(recordingExecutor(events), () => {
+      events.push('waiting for PHP');
+      return starting.then(() => void events.push('PHP ready'));
+    }).handle(request({ path: '/' }), invocation, () => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['waiting for PHP']);
+    release();
+    const response = await answer;
+    expect(response.body.toString()).toBe('hi');
+    expect(events).toEqual(['waiting for PHP', 'PHP ready', 'execute /index.php']);
+  });
+
+  it('fails the request with the start failure itself, not a 502, when PHP cannot start', async () => {
+    const failure = Object.assign(new Error('php-cgi could not be started (/bin/false): exited'), { errorType: 'Runtime.PhpStartFailed', fatal: true });
+    const logged: string[] = [];
+    const events: string[] = [];
+    const answer = startingHandler(recordingExecutor(events), () => Promise.reject(failure)).handle(request({ path: '/' }), invocation, (_level, message) => logged.push(message));
+    await expect(answer).rejects.toBe(failure);
+    expect(events).toEqual([]);
+    expect(logged).toEqual([]);
+  });
+
+  it('serves a static file without waiting for PHP', async () => {
+    const never = new Promise<void>(() => {});
+    const response = await startingHandler(recordingExecutor([]), () => never).handle(request({ path: '/style.css' }), invocation, () => {});
+    expect(response.statusCode).toBe(200);
+    expect(response.body.toString()).toBe('body {}');
+  });
+
+  it('goes straight to PHP once ready (phpReady gives nothing to wait for)', async () => {
+    const events: string[] = [];
+    const response = await startingHandler(recordingExecutor(events), () => undefined).handle(request({ path: '/' }), invocation, () => {});
+    expect(response.statusCode).toBe(200);
+    expect(events).toEqual(['execute /index.php']);
+  });
+});

@@ -158,6 +158,71 @@ describe('RuntimeApiClient: /next', () => {
   });
 });
 
+describe('RuntimeApiClient: HTTP framing', () => {
+  it('reads a chunked /next, as a Go server sends a body it was not given the length of', async () => {
+    const { client } = await start((_req, res) => {
+      res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'chunked', 'Lambda-Runtime-Deadline-Ms': '1700000000000' });
+      res.write('{"part":');
+      setTimeout(() => res.end('"two"}'), 20);
+    });
+    const invocation = await client.nextInvocation();
+    expect(invocation.requestId).toBe('chunked');
+    expect(invocation.event.toString()).toBe('{"part":"two"}');
+  });
+
+  it('opens a new connection after the server answers Connection: close', async () => {
+    const { api, client } = await start((req, res) => {
+      res.setHeader('Connection', 'close');
+      if (req.method === 'GET') res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': `r${api.received.length}` }).end('{}');
+      else accepted(req, res);
+    });
+    const { requestId } = await client.nextInvocation();
+    await client.postInvocationResponse(requestId, '{}');
+    await client.nextInvocation();
+    expect(api.received.map((r) => r.method)).toEqual(['GET', 'POST', 'GET']);
+    expect(api.connections).toBe(3);
+  });
+
+  it('reads a body that ends with the connection (no length, no chunks)', async () => {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: eof\r\n\r\n{"until":"close"}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = new RuntimeApiClient(`127.0.0.1:${(server.address() as AddressInfo).port}`, { connectAttempts: 1 });
+    cleanups.push(() => client.close());
+    const invocation = await client.nextInvocation();
+    expect(invocation.requestId).toBe('eof');
+    expect(invocation.event.toString()).toBe('{"until":"close"}');
+  });
+
+  it('fails, without retrying, on an answer that is not HTTP', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = new RuntimeApiClient(`127.0.0.1:${(server.address() as AddressInfo).port}`, { connectAttempts: 3, retryDelayMs: 1 });
+    cleanups.push(() => client.close());
+    await expect(client.nextInvocation()).rejects.toThrow(/invalid status line/);
+    expect(connections).toBe(1);
+  });
+
+  it('keeps a line break in an error type from splitting the request', async () => {
+    const { api, client } = await start(accepted);
+    await client.postInvocationError('req-1', { errorType: 'Runtime.Bad\r\nX-Injected: 1', errorMessage: 'm', stackTrace: [] });
+    expect(api.received[0]!.headers['lambda-runtime-function-error-type']).toBe('Runtime.Bad X-Injected: 1');
+    expect(api.received[0]!.headers['x-injected']).toBeUndefined();
+  });
+
+  it('accepts an IPv6 address in brackets and refuses an address without a port', async () => {
+    expect(() => new RuntimeApiClient('localhost')).toThrow(/host:port/);
+    expect(() => new RuntimeApiClient('[::1]:9001')).not.toThrow();
+  });
+});
+
 describe('RuntimeApiClient: posting results', () => {
   it('posts the response as-is', async () => {
     const { api, client } = await start(accepted);

@@ -1,17 +1,18 @@
 /**
  * `/next` blocks for as long as the function is idle, which can be hours: the client must never
- * time it out. undici's defaults would (300 s for the headers, 300 s between body chunks), so the
- * test lets fake time run past them. In a file of its own: undici keeps one module-wide timer for
- * its header and body timeouts, and it must be created under the fake clock for the test to mean
- * anything, which is also why the whole file runs on one fake clock.
+ * time it out. The test lets fake time run far past any timeout a client would plausibly set
+ * (general-purpose HTTP clients default to minutes: undici, which this client replaced, to 300 s for
+ * the headers and 300 s between body chunks), and checks that the client's socket never gets an
+ * idle timeout either (net.Socket timeouts run on Node's internal timers, which no fake clock moves).
+ * The whole file runs on one fake clock, so that a timer made at module load is on it too.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { setImmediate as realImmediate } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RuntimeApiClient } from '../../../src/runtime-api/runtime-api-client.ts';
 
-/** Past undici's 300 s defaults, with room to spare. */
+/** Far past any client's default timeout (minutes), with room to spare. */
 const LONGER_THAN_ANY_DEFAULT_MS = 20 * 60 * 1000;
 
 let pending: ServerResponse | undefined;
@@ -33,13 +34,23 @@ async function untilTrue(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-// One fake clock for the whole file: undici's module-wide timer, once created, stays on the clock
-// it was created on.
+/** Every idle timeout set on a client socket while the test runs (0 turns a timeout off). */
+let socketTimeouts: number[] = [];
+
+// One fake clock for the whole file: a module-wide timer, once created, stays on the clock it was
+// created on.
 beforeAll(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  const setSocketTimeout = net.Socket.prototype.setTimeout;
+  vi.spyOn(net.Socket.prototype, 'setTimeout').mockImplementation(function (this: net.Socket, ...args: Parameters<net.Socket['setTimeout']>) {
+    // Server-side sockets (the fake Runtime API's keep-alive timeout) are not the client's.
+    if (!(this as net.Socket & { server?: unknown }).server) socketTimeouts.push(args[0]);
+    return setSocketTimeout.apply(this, args);
+  });
 });
 
 afterAll(() => {
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
@@ -47,6 +58,7 @@ afterEach(async () => {
   pending = undefined;
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups = [];
+  socketTimeouts = [];
 });
 
 describe('RuntimeApiClient: a /next that blocks', () => {
@@ -61,6 +73,7 @@ describe('RuntimeApiClient: a /next that blocks', () => {
     await untilTrue(() => pending !== undefined);
     await vi.advanceTimersByTimeAsync(LONGER_THAN_ANY_DEFAULT_MS);
     expect(settled).toBeUndefined();
+    expect(socketTimeouts.filter((ms) => ms > 0)).toEqual([]);
     pending!.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'late', 'Lambda-Runtime-Deadline-Ms': '1' }).end('{"late":true}');
     const invocation = await next;
     expect(invocation.requestId).toBe('late');
@@ -80,6 +93,7 @@ describe('RuntimeApiClient: a /next that blocks', () => {
     pending!.write('{"slow":');
     await vi.advanceTimersByTimeAsync(LONGER_THAN_ANY_DEFAULT_MS);
     expect(settled).toBeUndefined();
+    expect(socketTimeouts.filter((ms) => ms > 0)).toEqual([]);
     pending!.end('true}');
     const invocation = await next;
     expect(invocation.requestId).toBe('slow-body');

@@ -20,6 +20,13 @@ describe('albAdapter.matches', () => {
     expect(albAdapter.matches(loadEventFixture('function-url.json'))).toBe(false);
     expect(albAdapter.matches({ httpMethod: 'GET', path: '/', requestContext: { elb: 'arn' } })).toBe(false);
   });
+
+  it('rejects an event with requestContext.elb but no string httpMethod or path (it would fail in toRequest)', () => {
+    const elb = { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1' };
+    expect(albAdapter.matches({ path: '/', requestContext: { elb } })).toBe(false);
+    expect(albAdapter.matches({ httpMethod: 'GET', requestContext: { elb } })).toBe(false);
+    expect(albAdapter.matches({ httpMethod: 'GET', path: 7, requestContext: { elb } })).toBe(false);
+  });
 });
 
 describe('albAdapter.toRequest', () => {
@@ -59,6 +66,17 @@ describe('albAdapter.toRequest', () => {
     const request = albAdapter.toRequest(multiValueEvent());
     expect(request.headers.get('cookie')).toEqual(['cart=3; theme=dark']);
     expect(request.headers.get('accept')).toEqual(['text/html', 'application/json']);
+  });
+
+  it('takes the client address from the last value of a multi-value X-Forwarded-For, and none from an empty last entry', () => {
+    const twoValues = multiValueEvent({ multiValueHeaders: { 'x-forwarded-for': ['203.0.113.1', '198.51.100.7'] } });
+    expect(albAdapter.toRequest(twoValues).sourceIp).toBe('198.51.100.7');
+    const emptyLast = singleValueEvent({ headers: { 'x-forwarded-for': '203.0.113.1, ' } });
+    expect(albAdapter.toRequest(emptyLast).sourceIp).toBeUndefined();
+  });
+
+  it('gives a path without its leading slash one', () => {
+    expect(albAdapter.toRequest(singleValueEvent({ path: 'health' })).path).toBe('/health');
   });
 
   it('takes the client address from the last X-Forwarded-For entry', () => {
@@ -117,6 +135,12 @@ describe('albAdapter.toResult', () => {
       body: '<p>héllo</p>',
       isBase64Encoded: false,
     });
+  });
+
+  it('leaves out a header that has no value, in both header modes', () => {
+    const response = { statusCode: 200, headers: new Map([['content-type', ['text/plain']], ['x-empty', []]]), body: Buffer.from('ok') };
+    expect(albAdapter.toResult(response, singleValueEvent()).headers).toEqual({ 'content-type': 'text/plain' });
+    expect(albAdapter.toResult(response, multiValueEvent()).multiValueHeaders).toEqual({ 'content-type': ['text/plain'] });
   });
 
   it('describes the status the way the ALB expects', () => {

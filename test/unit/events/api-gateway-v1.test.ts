@@ -114,6 +114,27 @@ describe('apiGatewayV1Adapter.toRequest', () => {
     expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/2.0');
     delete event.requestContext.protocol;
     expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/1.1');
+    event.requestContext.protocol = '';
+    expect(apiGatewayV1Adapter.toRequest(event).protocol).toBe('HTTP/1.1');
+  });
+
+  it("re-encodes a '%' the decoded path or query holds, so that PHP sees '%41' and not 'A'", () => {
+    const request = apiGatewayV1Adapter.toRequest(restEvent({ path: '/files/100%41', multiValueQueryStringParameters: null, queryStringParameters: { q: '%41' } }));
+    expect(request.path).toBe('/files/100%2541');
+    expect(request.rawQueryString).toBe('q=%2541');
+    expect(new URLSearchParams(request.rawQueryString).get('q')).toBe('%41');
+  });
+
+  it('gives PHP the numbers and booleans of a hand-written query, and drops null and nested values', () => {
+    const multi = apiGatewayV1Adapter.toRequest(restEvent({ multiValueQueryStringParameters: { a: ['1', null, { x: 1 }, 2, true] } }));
+    expect(multi.rawQueryString).toBe('a=1&a=2&a=true');
+    const single = apiGatewayV1Adapter.toRequest(restEvent({ multiValueQueryStringParameters: null, queryStringParameters: { a: null, b: 5, c: false, d: ['x'] } }));
+    expect(single.rawQueryString).toBe('b=5&c=false');
+  });
+
+  it('gives PHP the number and boolean header values of a hand-written event, and drops null and nested ones', () => {
+    const request = apiGatewayV1Adapter.toRequest(restEvent({ multiValueHeaders: null, headers: { 'x-num': 5, 'x-bool': true, 'x-null': null, 'x-obj': { a: 1 } } }));
+    expect(headersAsObject(request.headers)).toEqual({ 'x-num': ['5'], 'x-bool': ['true'] });
   });
 
   it('decodes a base64 body to its bytes and keeps a text body as UTF-8', () => {
@@ -147,6 +168,13 @@ describe('apiGatewayV1Adapter.toResult', () => {
     const gzip = apiGatewayV1Adapter.toResult(gzipJsonResponse(), restEvent());
     expect(gzip.isBase64Encoded).toBe(true);
     expect(Buffer.from(gzip.body, 'base64').toString()).toBe('{"gzip":"pretend"}');
+  });
+
+  it('leaves out a header that has no value', () => {
+    const response = { statusCode: 200, headers: new Map([['content-type', ['text/plain']], ['x-empty', []]]), body: Buffer.from('ok') };
+    const result = apiGatewayV1Adapter.toResult(response, restEvent());
+    expect(result.headers).toEqual({ 'content-type': 'text/plain' });
+    expect(result.multiValueHeaders).toEqual({});
   });
 
   it('passes the status code through', () => {

@@ -44,6 +44,17 @@ describe('apiGatewayV2Adapter.toRequest', () => {
     expect(headersAsObject(request.headers)).toEqual({ cookie: ['a=1; b=2'], 'x-custom': ['one,two'] });
   });
 
+  it('joins only the string items of the cookies array', () => {
+    const request = apiGatewayV2Adapter.toRequest(httpApiEvent({ cookies: ['a=1', 5, null, { b: 2 }, 'c=3'], headers: {} }));
+    expect(headersAsObject(request.headers)).toEqual({ cookie: ['a=1; c=3'] });
+  });
+
+  it('gives a rawPath without its leading slash one, and an event without rawQueryString an empty query', () => {
+    const request = apiGatewayV2Adapter.toRequest(httpApiEvent({ rawPath: 'items/7', rawQueryString: undefined }));
+    expect(request.path).toBe('/items/7');
+    expect(request.rawQueryString).toBe('');
+  });
+
   it('keeps a cookie header when there is no cookies array', () => {
     const request = apiGatewayV2Adapter.toRequest(httpApiEvent({ cookies: undefined, headers: { Cookie: 'only=header' } }));
     expect(headersAsObject(request.headers)).toEqual({ cookie: ['only=header'] });
@@ -61,6 +72,8 @@ describe('apiGatewayV2Adapter.toRequest', () => {
     expect(request.method).toBe('PATCH');
     expect(request.sourceIp).toBe('203.0.113.9');
     expect(request.protocol).toBe('HTTP/2.0');
+    event.requestContext.http.protocol = '';
+    expect(apiGatewayV2Adapter.toRequest(event).protocol).toBe('HTTP/1.1');
   });
 
   it('decodes a base64 body', () => {
@@ -89,5 +102,17 @@ describe('apiGatewayV2Adapter.toResult', () => {
       isBase64Encoded: true,
     });
     expect(apiGatewayV2Adapter.toResult(gzipJsonResponse(), httpApiEvent()).isBase64Encoded).toBe(true);
+  });
+
+  it('sends a body of a binary media type base64-encoded even when its bytes are valid UTF-8', () => {
+    const pdf = { statusCode: 200, headers: new Map([['content-type', ['application/pdf']]]), body: Buffer.from('%PDF-1.4 ascii only') };
+    const result = apiGatewayV2Adapter.toResult(pdf, httpApiEvent());
+    expect(result.isBase64Encoded).toBe(true);
+    expect(Buffer.from(result.body, 'base64').toString()).toBe('%PDF-1.4 ascii only');
+  });
+
+  it('leaves out a header that has no value', () => {
+    const response = { statusCode: 200, headers: new Map([['content-type', ['text/plain']], ['x-empty', []]]), body: Buffer.from('ok') };
+    expect(apiGatewayV2Adapter.toResult(response, httpApiEvent()).headers).toEqual({ 'content-type': 'text/plain' });
   });
 });

@@ -94,13 +94,68 @@ describe('UnsupportedEventError', () => {
     expect(errorFor({ awslogs: { data: 'H4sI' } }).message).toContain('CloudWatch Logs subscription event');
   });
 
+  it.each([
+    ['aws:sqs', 'an SQS event'],
+    ['aws:s3', 'an S3 event'],
+    ['aws:sns', 'an SNS event'],
+    ['aws:dynamodb', 'a DynamoDB Streams event'],
+    ['aws:kinesis', 'a Kinesis event'],
+    ['aws:kafka', 'an Amazon MSK event'],
+    ['SelfManagedKafka', 'a self-managed Apache Kafka event'],
+    ['aws:mq', 'an Amazon MQ event'],
+    ['aws:ses', 'an SES event'],
+    ['aws:codecommit', 'a CodeCommit event'],
+  ])('names the source %s, in a record or on the event itself', (source, description) => {
+    expect(errorFor({ Records: [{ eventSource: source }] }).message).toContain(`this looks like ${description};`);
+    expect(errorFor({ eventSource: source, records: {} }).message).toContain(`this looks like ${description};`);
+  });
+
+  it('says a batch of Records it cannot name is one', () => {
+    expect(errorFor({ Records: [{ messageId: '1' }] }).message).toContain('this looks like a batch of Records from a non-HTTP event source;');
+  });
+
+  it('names a WebSocket message with the details it has, and without parentheses when it has none', () => {
+    expect(errorFor({ requestContext: { eventType: 'CONNECT', connectionId: 'c' } }).message).toContain(
+      'this looks like an API Gateway WebSocket message (eventType "CONNECT"), which is not an HTTP request',
+    );
+    expect(errorFor({ requestContext: { routeKey: '$connect', connectionId: 'c' } }).message).toContain(
+      'this looks like an API Gateway WebSocket message (routeKey "$connect"), which is not an HTTP request',
+    );
+    expect(errorFor({ requestContext: { connectionId: 'c' } }).message).toContain(
+      'this looks like an API Gateway WebSocket message, which is not an HTTP request',
+    );
+  });
+
+  it('takes an event for a CloudFormation custom resource only when it has both RequestType and ResponseURL', () => {
+    expect(errorFor({ RequestType: 'Create', ResponseURL: 'https://cloudformation-custom-resource-response.example/x' }).message).toContain(
+      'this looks like a CloudFormation custom resource event',
+    );
+    expect(errorFor({ RequestType: 'Create' }).message).toContain('the event is a JSON object with keys "RequestType", none of which');
+    expect(errorFor({ ResponseURL: 'https://x.example' }).message).toContain('the event is a JSON object with keys "ResponseURL", none of which');
+  });
+
+  it('quotes names of up to 40 characters whole, and cuts longer ones with an ellipsis', () => {
+    const forty = 'x'.repeat(40);
+    expect(errorFor({ Records: [{ eventSource: forty }] }).message).toContain(`an event from "${forty}";`);
+    expect(errorFor({ Records: [{ eventSource: forty + 'yz' }] }).message).toContain(`an event from "${forty}…";`);
+  });
+
+  it('describes an event whose requestContext is null as an object, without failing on it', () => {
+    expect(errorFor({ requestContext: null, id: 1 }).message).toContain('the event is a JSON object with keys "requestContext", "id", none of which');
+  });
+
   it('says what kind of JSON it got otherwise', () => {
     expect(errorFor(null).message).toContain('the event is JSON null');
     expect(errorFor([1, 2]).message).toContain('the event is a JSON array of 2 items');
+    expect(errorFor([{}]).message).toContain('the event is a JSON array of 1 item;');
+    expect(errorFor(true).message).toContain('the event is a JSON boolean;');
+    expect(errorFor(undefined).message).toContain('the event is a JSON nothing;');
     expect(errorFor('hello').message).toContain('the event is a JSON string');
     expect(errorFor(3).message).toContain('the event is a JSON number');
     expect(errorFor({ name: 'x', httpMethod: 'GET' }).message).toContain('the event is a JSON object with keys "name", "httpMethod", none of which make an HTTP request');
     const manyKeys = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, i]));
     expect(errorFor(manyKeys).message).toContain('keys "k0", "k1", "k2", "k3", "k4", "k5" and 3 more');
+    const sixKeys = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, i]));
+    expect(errorFor(sixKeys).message).toContain('keys "k0", "k1", "k2", "k3", "k4", "k5", none of which');
   });
 });

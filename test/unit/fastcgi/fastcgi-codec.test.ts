@@ -145,8 +145,22 @@ describe('PARAMS stream', () => {
     expect(records.at(-1)!.content.length).toBe(0);
   });
 
+  it('encodes each pair byte for byte as UTF-8, whatever the characters (lengths of 1 and 4 bytes alike)', () => {
+    const texts = ['', 'plain', 'h\u00e9llo w\u00f6rld \u20ac', '\u{1f418} astral', 'lone \ud800 high', 'lone \udc00 low', '\u0000nul', 'x'.repeat(127), 'y'.repeat(128), '\u00e9'.repeat(64)];
+    for (const name of ['NAME', 'N\u00c4ME', 'HTTP_X_\u{1f418}']) {
+      for (const value of texts) {
+        const [record] = parseAll(join(encodeParams(2, { [name]: value })));
+        expect(record!.content.equals(encodeNameValuePair(name, value)), `${name}=${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+
   it('refuses, before anything is sent, a single parameter too large for one record', () => {
     expect(() => encodeParams(1, { HTTP_COOKIE: 'c'.repeat(70_000) })).toThrow(/HTTP_COOKIE/);
+  });
+
+  it('refuses a request id that does not fit 16 bits, rather than writing a truncated one', () => {
+    for (const requestId of [0x10000, -1, 1.5]) expect(() => encodeParams(requestId, { A: 'b' }), String(requestId)).toThrow(RangeError);
   });
 });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PhpFastCgiServer } from '../../../src/cgi/fastcgi/php-fastcgi-server.ts';
+import { isGone, PhpFastCgiServer } from '../../../src/cgi/fastcgi/php-fastcgi-server.ts';
 import { childPids, createPhpFixtures, PHP_CGI, processExists, type PhpFixtures } from './php-fixtures.ts';
 
 let php: PhpFixtures;
@@ -45,6 +45,18 @@ describe('PhpFastCgiServer', () => {
     expect(server.usable).toBe(false);
     expect(processExists(server.pid)).toBe(false);
     expect(fs.existsSync(server.socketPath)).toBe(false);
+  });
+
+  it('is unusable the moment php-cgi is sent SIGKILL, before Node has heard of its death', async () => {
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    try {
+      expect(server.usable).toBe(true);
+      process.kill(server.pid, 'SIGKILL');
+      // Synchronously: no event-loop turn has passed, so no exit event can have arrived.
+      expect(server.usable).toBe(false);
+    } finally {
+      await server.kill();
+    }
   });
 
   it('notices php-cgi dying on its own', async () => {
@@ -102,5 +114,32 @@ describe('PhpFastCgiServer', () => {
     await expect(PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir: path.join(socketDir, 'x'.repeat(100)), env, log: () => {} })).rejects.toThrow(
       /longer than the 107 bytes/,
     );
+  });
+});
+
+describe('isGone (/proc/<pid>/stat)', () => {
+  // Fields 3 (state), 9 (flags) and 31 (pending signals) matter; the rest is a real line's.
+  const line = (comm: string, state: string, flags: number, pending: number): Buffer =>
+    Buffer.from(`4242 (${comm}) ${state} 1 4242 4242 0 -1 ${flags} 109 0 0 0 0 0 0 0 20 0 1 0 343030 2990080 414 18446744073709551615 1 1 1 0 0 ${pending} 0 0 0 0 0 0 17 0 0 0 0 0 0 1 1 1 1 1 1 1 0\n`);
+
+  it('reads a running process as alive, whatever its name holds', () => {
+    for (const comm of ['php-cgi', 'php (cgi) x', 'a) S 1 2 3', '']) expect(isGone(line(comm, 'S', 0x400140, 0)), comm).toBe(false);
+    expect(isGone(line('php-cgi', 'R', 0x400040, 1 << 13))).toBe(false);
+    // High bits set in both (PF_* flags above 2^31, signals up to 31): still read right.
+    expect(isGone(line('php-cgi', 'S', 0x80400140, 0x40000000 | (1 << 14)))).toBe(false);
+    expect(isGone(line('php-cgi', 'S', 0x80400144, 0))).toBe(true);
+    expect(isGone(line('php-cgi', 'S', 0x80400140, 0x40000100))).toBe(true);
+  });
+
+  it('reads a zombie, a dead process, one exiting and one with SIGKILL pending as gone', () => {
+    expect(isGone(line('php-cgi', 'Z', 0x400140, 0))).toBe(true);
+    expect(isGone(line('php-cgi', 'X', 0x400140, 0))).toBe(true);
+    expect(isGone(line('php-cgi', 'R', 0x400144, 0))).toBe(true);
+    expect(isGone(line('php (a) b', 'S', 0x400140, 1 << 8))).toBe(true);
+  });
+
+  it('agrees with the kernel about this very process', () => {
+    expect(isGone(fs.readFileSync('/proc/self/stat'))).toBe(false);
+    expect(isGone(Buffer.alloc(0))).toBe(true);
   });
 });

@@ -29,6 +29,9 @@ describe('removeStaleSockets', () => {
   it("removes php-cgi sockets nothing serves, and only those", async () => {
     const stale = path.join(dir, 'php-fcgi-stale.sock');
     await staleSocket(stale);
+    // The early php-cgi's (php-build/early-php-cgi.sh), named after the start script's pid.
+    const staleEarly = path.join(dir, 'lambda-php-early-4242.sock');
+    await staleSocket(staleEarly);
     const listening = path.join(dir, 'php-fcgi-listening.sock');
     const server = net.createServer();
     servers.push(server);
@@ -46,8 +49,9 @@ describe('removeStaleSockets', () => {
     const notASocket = path.join(dir, 'php-fcgi-file.sock');
     writeFileSync(notASocket, '');
 
-    expect(await removeStaleSockets(dir, ours)).toEqual([stale]);
+    expect((await removeStaleSockets(dir, ours)).sort()).toEqual([staleEarly, stale]);
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(staleEarly)).toBe(false);
     for (const kept of [listening, bound, ours, otherName, notASocket]) expect(existsSync(kept), kept).toBe(true);
   });
 

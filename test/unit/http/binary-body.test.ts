@@ -10,6 +10,8 @@ describe('isBinaryBody', () => {
       'text/html; charset=UTF-8', 'text/plain', 'TEXT/CSV', 'application/json', 'application/problem+json',
       'application/vnd.api+json', 'application/xml', 'application/atom+xml', 'image/svg+xml', 'application/javascript',
       'application/x-www-form-urlencoded', 'application/ld+json; charset=utf-8', 'application/yaml',
+      'application/ecmascript', 'application/x-javascript', 'application/graphql', 'application/x-ndjson',
+      'application/x-yaml', 'application/toml', 'application/sql',
     ];
     for (const type of textTypes) expect(isBinaryBody(type, TEXT), type).toBe(false);
   });
@@ -28,6 +30,7 @@ describe('isBinaryBody', () => {
   it('decides by the bytes alone when there is no media type', () => {
     expect(isBinaryBody(undefined, TEXT)).toBe(false);
     expect(isBinaryBody('', TEXT)).toBe(false);
+    expect(isBinaryBody(' \t ', TEXT)).toBe(false);
   });
 
   it('treats a compressed body as binary, an identity one by its type', () => {
@@ -35,6 +38,13 @@ describe('isBinaryBody', () => {
     expect(isBinaryBody('application/json', TEXT, 'br')).toBe(true);
     expect(isBinaryBody('text/html', TEXT, 'identity')).toBe(false);
     expect(isBinaryBody('text/html', TEXT, '')).toBe(false);
+  });
+
+  it('reads Content-Encoding as a list of codings, any of which but identity makes the body bytes', () => {
+    expect(isBinaryBody('text/html', TEXT, ' Identity ')).toBe(false);
+    expect(isBinaryBody('text/html', TEXT, 'identity, IDENTITY')).toBe(false);
+    expect(isBinaryBody('text/html', TEXT, 'identity, gzip')).toBe(true);
+    expect(isBinaryBody('text/html', TEXT, 'gzip, identity')).toBe(true);
   });
 
   it('never asks for base64 for an empty body', () => {
