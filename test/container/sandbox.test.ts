@@ -94,7 +94,8 @@ describe.each(PHP_MODES)('container sandbox, PHP_CGI_MODE=%s', (mode) => {
       // not a php-cgi the runtime started after finding the early one wanting.
       const identity = await check('identity');
       expect(identity.cmdline).toMatch(/^\/opt\/bin\/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock$/);
-      expect(identity.parent).toBe('node');
+      // Its parent is the bootstrap: Node running the layer's bootstrap.js.
+      expect(identity.parent_cmdline).toMatch(/^\S*\/node .*\/opt\/lambda-php\/bootstrap\.js$/);
       expect(fn.logs()).not.toMatch(/was not taken over|cannot be run/);
     });
   } else {

@@ -37,7 +37,8 @@ describe('nodejs layer variant (AWS_LAMBDA_EXEC_WRAPPER)', () => {
   it("is served by the php-cgi exec-wrapper started before Node (early-php-cgi.sh), taken over by the runtime", async () => {
     const identity = JSON.parse((await fn.http(eventFor('function-url', { path: '/', query: 'check=identity' }))).body.toString());
     expect(identity.cmdline).toMatch(/^\/opt\/bin\/php-cgi -b \/tmp\/lambda-php-early-\d+\.sock$/);
-    expect(identity.parent).toBe('node');
+    // Its parent is the bootstrap: Node running the layer's bootstrap.js.
+    expect(identity.parent_cmdline).toMatch(/^\S*\/node .*\/opt\/lambda-php\/bootstrap\.js$/);
     expect(fn.logs()).not.toMatch(/was not taken over|cannot be run/);
   });
 
