@@ -88,7 +88,7 @@ export class DocumentRootRouter {
       if (isPhpFile(segment)) {
         if (this.#isHidden(current, viaSymlink)) return this.#frontController;
         const rest = segments.slice(i + 1);
-        const pathInfo = rest.length > 0 ? '/' + rest.join('/') : trailingSlash(encodedPath, i === segments.length - 1);
+        const pathInfo = rest.length > 0 ? '/' + rest.join('/') : trailingSlash(encodedPath);
         return { kind: 'script', scriptFilename: current, scriptName: urlPath, pathInfo };
       }
       // A static file followed by more path ('/style.css/x', '/style.css/') is not that file, and
@@ -135,8 +135,8 @@ export class DocumentRootRouter {
   #isInside(filePath: string): boolean {
     try {
       // The native realpath is one system call; the JS one lstat()s every path component.
-      const real = realpathSync.native(filePath);
-      return real === this.#root || real.startsWith(this.#root + path.sep);
+      // Only files are checked, so the real path is never the root itself.
+      return realpathSync.native(filePath).startsWith(this.#root + path.sep);
     } catch {
       return false;
     }
@@ -177,13 +177,14 @@ function decodedSegments(encodedPath: string): string[] | undefined {
 }
 
 /** '/script.php/' keeps its trailing slash as PATH_INFO '/', as Apache does. */
-function trailingSlash(encodedPath: string, isLast: boolean): string {
-  return isLast && encodedPath.endsWith('/') ? '/' : '';
+function trailingSlash(encodedPath: string): string {
+  return encodedPath.endsWith('/') ? '/' : '';
 }
 
 function isPhpFile(name: string): boolean {
-  // Case-insensitive so that 'INDEX.PHP' runs rather than being served as source code.
-  return name.toLowerCase().endsWith('.php') && name.length > 4;
+  // Case-insensitive so that 'INDEX.PHP' runs rather than being served as source code. A segment
+  // named '.php' never gets here: route() refuses every segment starting with a dot.
+  return name.toLowerCase().endsWith('.php');
 }
 
 /** Extensions that hold PHP code but never run here: serving them would publish source and secrets. */

@@ -49,5 +49,8 @@ describe('DocumentRootRouter: hidden scripts (the event script)', () => {
   it('does not hide the front controller itself (an app may name one script for both)', () => {
     const router = new DocumentRootRouter(root, path.join(root, 'index.php'), { hiddenScripts: [path.join(root, 'index.php')] });
     expect(router.route('/')).toMatchObject({ kind: 'script', scriptName: '/index.php' });
+    // Requested by name, it runs with its PATH_INFO, as any script: a hidden one would be handed
+    // the front controller's route, without it.
+    expect(router.route('/index.php/extra')).toMatchObject({ kind: 'script', scriptName: '/index.php', pathInfo: '/extra' });
   });
 });
