@@ -37,7 +37,8 @@ export function isBinaryBody(contentType: string | undefined, body: Buffer, cont
 }
 
 export function isTextMediaType(contentType: string): boolean {
-  const mediaType = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  // split() always gives at least one piece, '' for an empty string.
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (mediaType.startsWith('text/')) return true;
   if (TEXT_MEDIA_TYPES.has(mediaType)) return true;
   return TEXT_SUFFIXES.some((suffix) => mediaType.endsWith(suffix));

@@ -36,10 +36,3 @@ export function headerValue(headers: HeaderMap, name: string): string | undefine
   const values = headers.get(name);
   return values === undefined || values.length === 0 ? undefined : values.join(', ');
 }
-
-export function appendHeader(headers: HeaderMap, name: string, value: string): void {
-  const key = name.toLowerCase();
-  const values = headers.get(key);
-  if (values) values.push(value);
-  else headers.set(key, [value]);
-}
