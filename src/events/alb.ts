@@ -74,5 +74,5 @@ export const albAdapter: HttpEventAdapter<ALBEvent, ALBResult> = {
 function clientAddress(headers: HeaderMap): string | undefined {
   const forwardedFor = headers.get('x-forwarded-for');
   const last = forwardedFor?.join(',').split(',').at(-1)?.trim();
-  return last === undefined || last === '' ? undefined : last;
+  return last || undefined;
 }

@@ -3,7 +3,7 @@ import { headerValue, type HttpResponse } from '../http/http-message.ts';
 
 /** The request body's bytes; a missing or null body (GET, health checks) is empty. */
 export function decodeEventBody(body: unknown, isBase64Encoded: unknown): Buffer {
-  if (typeof body !== 'string' || body === '') return Buffer.alloc(0);
+  if (typeof body !== 'string') return Buffer.alloc(0);
   return isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 

@@ -19,6 +19,15 @@ describe('apiGatewayV1Adapter.matches', () => {
     expect(apiGatewayV1Adapter.matches(loadEventFixture('websocket-connect.json'))).toBe(false);
     // A WebSocket frame with httpMethod and path, as in one of AWS's published samples.
     expect(apiGatewayV1Adapter.matches({ ...loadEventFixture('websocket-connect.json'), httpMethod: 'POST', path: '/hello/world' })).toBe(false);
+    // Either of the two WebSocket fields gives a frame away.
+    const { requestContext } = loadEventFixture('websocket-connect.json') as { requestContext: Record<string, unknown> };
+    const { connectionId: _connectionId, ...eventTypeOnly } = requestContext;
+    const { eventType: _eventType, ...connectionIdOnly } = requestContext;
+    expect(eventTypeOnly.eventType).toBeTypeOf('string');
+    expect(connectionIdOnly.connectionId).toBeTypeOf('string');
+    for (const context of [eventTypeOnly, connectionIdOnly]) {
+      expect(apiGatewayV1Adapter.matches({ httpMethod: 'POST', path: '/hello/world', requestContext: context })).toBe(false);
+    }
   });
 
   it('accepts a hand-written event without requestContext', () => {

@@ -76,6 +76,12 @@ describe('apiGatewayV2Adapter.toRequest', () => {
     expect(apiGatewayV2Adapter.toRequest(event).protocol).toBe('HTTP/1.1');
   });
 
+  it('takes a hand-written event without a method as a GET', () => {
+    const event = httpApiEvent();
+    delete (event.requestContext.http as { method?: string }).method;
+    expect(apiGatewayV2Adapter.toRequest(event).method).toBe('GET');
+  });
+
   it('decodes a base64 body', () => {
     const request = apiGatewayV2Adapter.toRequest(httpApiEvent({ body: PNG_BYTES.toString('base64'), isBase64Encoded: true }));
     expect(request.body.equals(PNG_BYTES)).toBe(true);
