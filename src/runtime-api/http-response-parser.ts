@@ -27,7 +27,7 @@ export class HttpProtocolError extends Error {
   override readonly name = 'HttpProtocolError';
 }
 
-/** A response head larger than this is refused (Go's server sends well under 1 KiB). */
+/** A response head (blank line included) larger than this is refused (Go's server sends well under 1 KiB); so is a chunk size or trailer line (CRLF included). */
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Lambda's payloads are 6 MB at most; this only stops a broken peer from exhausting memory. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -55,7 +55,6 @@ export class HttpResponseParser {
 
   /** Feeds bytes; returns every response they complete (usually none or one). */
   push(chunk: Buffer): ParsedResponse[] {
-    if (chunk.length === 0) return [];
     this.#pending.push(chunk);
     this.#pendingLength += chunk.length;
     const complete: ParsedResponse[] = [];
@@ -79,7 +78,7 @@ export class HttpResponseParser {
       return undefined;
     }
     if (head.framing.kind !== 'close') throw new HttpProtocolError('the connection closed before the response body was complete');
-    this.#readBody(head.framing);
+    // push() has already moved every byte received into the body.
     return this.#finish(head);
   }
 
@@ -93,10 +92,12 @@ export class HttpResponseParser {
     const bytes = this.#joined();
     const end = bytes.indexOf(CRLF_CRLF);
     if (end < 0) {
-      if (bytes.length > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response head is larger than ${MAX_HEAD_BYTES} bytes`);
+      // The head needs at least one more byte: refused as soon as that is over the limit, so that
+      // where the socket cuts the bytes does not change what is refused.
+      if (bytes.length + 1 > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response head is larger than ${MAX_HEAD_BYTES} bytes`);
       return false;
     }
-    if (end > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response head is larger than ${MAX_HEAD_BYTES} bytes`);
+    if (end + 4 > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response head is larger than ${MAX_HEAD_BYTES} bytes`);
     this.#consume(end + 4);
     const head = parseHead(bytes.toString('latin1', 0, end));
     // 1xx answers (100 Continue, 103 Early Hints) come before the real one and have no body.
@@ -152,10 +153,12 @@ export class HttpResponseParser {
     if (this.#pendingLength === 0) return undefined;
     const bytes = this.#joined();
     const end = bytes.indexOf('\r\n');
+    // As for the head: the same limit whether the line comes whole or in pieces.
     if (end < 0) {
-      if (bytes.length > MAX_HEAD_BYTES) throw new HttpProtocolError('a chunk size or trailer line is too long');
+      if (bytes.length + 1 > MAX_HEAD_BYTES) throw new HttpProtocolError('a chunk size or trailer line is too long');
       return undefined;
     }
+    if (end + 2 > MAX_HEAD_BYTES) throw new HttpProtocolError('a chunk size or trailer line is too long');
     this.#consume(end + 2);
     return bytes.toString('latin1', 0, end);
   }
@@ -163,7 +166,7 @@ export class HttpResponseParser {
   #takeBody(length: number): void {
     if (this.#bodyLength + length > MAX_BODY_BYTES) throw new HttpProtocolError(`the response body is larger than ${MAX_BODY_BYTES} bytes`);
     const bytes = this.#joined();
-    this.#body.push(length === bytes.length ? bytes : bytes.subarray(0, length));
+    this.#body.push(bytes.subarray(0, length));
     this.#bodyLength += length;
     this.#consume(length);
   }
@@ -190,20 +193,6 @@ export class HttpResponseParser {
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/;
 
-const LOWER_CASE_NAMES = new Map<string, string>();
-/** Names come from the server: the memory of them is bounded. */
-const MAX_REMEMBERED_NAMES = 256;
-
-function lowerCaseName(name: string): string {
-  let lower = LOWER_CASE_NAMES.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (LOWER_CASE_NAMES.size >= MAX_REMEMBERED_NAMES) LOWER_CASE_NAMES.clear();
-    LOWER_CASE_NAMES.set(name, lower);
-  }
-  return lower;
-}
-
 function parseHead(text: string): Head {
   let lineEnd = text.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = text.length;
@@ -213,8 +202,8 @@ function parseHead(text: string): Head {
   const minorVersion = status[1];
   const statusCode = Number(status[2]);
   const headers: ResponseHeaders = {};
-  // Line by line in place (no array of lines); each response repeats the same few names, whose
-  // lower-case forms are remembered.
+  // Line by line in place (no array of lines). Names are lower-cased afresh: a cache of them
+  // measured no faster than toLowerCase() on names this short.
   for (let start = lineEnd + 2; start < text.length; start = lineEnd + 2) {
     lineEnd = text.indexOf('\r\n', start);
     if (lineEnd < 0) lineEnd = text.length;
@@ -224,7 +213,7 @@ function parseHead(text: string): Head {
     if (colon <= start || colon > lineEnd || first === 0x20 || first === 0x09) {
       throw new HttpProtocolError(`invalid header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`);
     }
-    const name = lowerCaseName(text.slice(start, colon));
+    const name = text.slice(start, colon).toLowerCase();
     const value = text.slice(colon + 1, lineEnd).trim();
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
@@ -232,9 +221,8 @@ function parseHead(text: string): Head {
     else existing.push(value);
   }
 
-  // The Runtime API sends neither header: the common case costs no list to build.
-  const connection = headers.connection === undefined ? undefined : listOf(headers.connection);
-  const keepAlive = minorVersion === '1' ? connection?.includes('close') !== true : connection?.includes('keep-alive') === true;
+  const connection = listOf(headers.connection);
+  const keepAlive = minorVersion === '1' ? !connection.includes('close') : connection.includes('keep-alive');
   return { statusCode, headers, keepAlive, framing: framingOf(statusCode, headers) };
 }
 
