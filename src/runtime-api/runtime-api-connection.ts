@@ -108,9 +108,13 @@ export class RuntimeApiConnection {
   }
 
   #onData(socket: net.Socket, parser: HttpResponseParser, chunk: Buffer): true {
+    // Bytes nobody asked for: the connection is out of step. No request waits on it to be told.
+    if (this.#waiting?.socket !== socket) {
+      this.#drop(socket);
+      return true;
+    }
     let responses: ParsedResponse[];
     try {
-      if (this.#waiting?.socket !== socket) throw new HttpProtocolError('the Runtime API sent bytes nobody asked for');
       responses = parser.push(chunk);
       if (responses.length > 1) throw new HttpProtocolError('the Runtime API sent more responses than it was sent requests');
     } catch (error) {
@@ -135,7 +139,7 @@ export class RuntimeApiConnection {
       // A body delimited by the end of the connection is complete now.
       response = parser.end();
     } catch {
-      response = undefined;
+      // A response cut short is no answer: the fault below says the connection closed.
     }
     if (response) return waiting.resolve(response);
     waiting.reject(

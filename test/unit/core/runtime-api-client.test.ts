@@ -133,8 +133,38 @@ describe('RuntimeApiClient: /next', () => {
     const { client } = await start((_req, res) => res.writeHead(500).end('{"errorType":"Runtime.Shutdown"}'));
     const error = await client.nextInvocation().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiFatalError);
-    expect((error as Error).message).toContain('500');
-    expect((error as Error).message).toContain('Runtime.Shutdown');
+    expect((error as Error).name).toBe('RuntimeApiFatalError');
+    expect((error as Error).message).toBe('the Runtime API answered /next with 500: {"errorType":"Runtime.Shutdown"}');
+  });
+
+  it('quotes no more than 500 characters of an error answer in its message', async () => {
+    const { client } = await start((_req, res) => res.writeHead(res.req.method === 'GET' ? 500 : 400).end('x'.repeat(5000)));
+    const next = (await client.nextInvocation().catch((e: unknown) => e)) as Error;
+    expect(next.message).toBe(`the Runtime API answered /next with 500: ${'x'.repeat(500)}`);
+    const post = (await client.postInvocationResponse('r', '{}').catch((e: unknown) => e)) as Error;
+    expect(post.message).toBe(`the Runtime API answered /response with 400: ${'x'.repeat(500)}`);
+  });
+
+  it('sends /next without a Content-Type, since it has no body', async () => {
+    const { api, client } = await start((_req, res) => res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'r' }).end('{}'));
+    await client.nextInvocation();
+    expect(api.received[0]!.headers['content-type']).toBeUndefined();
+    expect(api.received[0]!.headers['content-length']).toBeUndefined();
+  });
+
+  it('closes its connection on close()', async () => {
+    let serverSocket: Socket | undefined;
+    const { client } = await start((_req, res, raw) => {
+      serverSocket = raw.socket;
+      res.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'r' }).end('{}');
+    });
+    await client.nextInvocation();
+    let closed = false;
+    serverSocket!.once('close', () => (closed = true));
+    await client.close();
+    // Event-loop turns, not time: the server's own keep-alive timeout (5 s) must not be what closes it.
+    for (let turn = 0; turn < 1000 && !closed; turn++) await realImmediate();
+    expect(closed).toBe(true);
   });
 
   it('reuses one keep-alive connection across requests', async () => {
@@ -272,6 +302,11 @@ describe('RuntimeApiClient: posting results', () => {
     expect((error as Error).message).toContain('Exceeded maximum allowed payload size');
   });
 
+  it('gives a 413 without a body a message of its own', async () => {
+    const { client } = await start((_req, res) => res.writeHead(413).end());
+    await expect(client.postInvocationResponse('req-1', '{}')).rejects.toThrow(new ResponseTooLargeError('response payload too large'));
+  });
+
   it('turns a 4xx into a plain error and a 5xx into RuntimeApiFatalError', async () => {
     let status = 400;
     const { client } = await start((_req, res) => res.writeHead(status).end('{"errorType":"InvalidStateTransition"}'));
@@ -286,7 +321,9 @@ describe('RuntimeApiClient: posting results', () => {
 
     status = 500;
     await expect(client.postInvocationError('req-1', { errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toBeInstanceOf(RuntimeApiFatalError);
-    await expect(client.postInitError({ errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toBeInstanceOf(RuntimeApiFatalError);
+    await expect(client.postInitError({ errorType: 'E', errorMessage: 'm', stackTrace: [] })).rejects.toThrow(
+      new RuntimeApiFatalError('the Runtime API answered /init/error with 500: {"errorType":"InvalidStateTransition"}'),
+    );
   });
 });
 
@@ -331,8 +368,11 @@ describe('RuntimeApiClient: connection faults', () => {
       expect(outcome).toBeInstanceOf(RuntimeApiFatalError);
       expect((outcome as Error).message).toContain('after 3 attempts');
       expect(attempts).toHaveLength(3);
+      // The fake clock moves in 1 ms steps: a delay is its value, give or take a step or two.
       expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(40);
+      expect(attempts[1]! - attempts[0]!).toBeLessThan(45);
       expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(80);
+      expect(attempts[2]! - attempts[1]!).toBeLessThan(85);
     });
 
     it('gives up at once with a single attempt, without waiting for the clock', async () => {
