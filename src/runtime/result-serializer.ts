@@ -45,12 +45,14 @@ export class ResultSerializer {
     let size = Buffer.byteLength(opening) + 2; // + the closing '"}'
     for (const piece of pieces) size += Buffer.byteLength(piece) - 2;
 
+    // The buffer holds at least `size` bytes, and write() encodes each string to exactly the
+    // Buffer.byteLength() counted above (the same UTF-8; JSON.stringify leaves no lone surrogate
+    // unescaped), so every string is written whole and the bytes end at `size`.
     const out = this.#bufferFor(size);
     let at = out.write(opening, 0);
     // Each piece is a JSON string: its own quotes are left out.
     for (const piece of pieces) at += out.write(piece.slice(1, -1), at);
-    at += out.write('"}', at, 'latin1');
-    if (at !== size) throw new Error(`result JSON: wrote ${at} bytes where ${size} were counted`);
+    out.write('"}', at, 'latin1');
     return out.subarray(0, size);
   }
 
@@ -66,8 +68,9 @@ function escapedPieces(text: string): string[] {
   const pieces: string[] = [];
   for (let start = 0; start < text.length; ) {
     let end = Math.min(start + PIECE, text.length);
-    // A high surrogate at the end would be escaped on its own as \udXXX, and its pair broken.
-    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
+    // A high surrogate at the end would be escaped on its own as \udXXX, and its pair broken. (At
+    // the text's end, a lone one: end then passes the length, which slice() and the loop allow.)
+    if (isHighSurrogate(text.charCodeAt(end - 1))) end++;
     pieces.push(JSON.stringify(text.slice(start, end)));
     start = end;
   }

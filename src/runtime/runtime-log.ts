@@ -76,9 +76,9 @@ export function jsonLogRecord(at: Date, requestId: string | undefined, level: Lo
     requestId,
     logger: php ? 'php' : 'runtime',
     message,
+    // JSON.stringify leaves out undefined fields: a record made at init has no requestId, most
+    // records no errorType.
+    errorType: details.errorType ?? php?.errorType,
   };
-  // JSON.stringify leaves out undefined fields: a record made at init has no requestId.
-  const errorType = details.errorType ?? php?.errorType;
-  if (errorType !== undefined) record.errorType = errorType;
   return record;
 }

@@ -86,13 +86,15 @@ describe('createInvocationHandler: which handler answers', () => {
   it('refuses console events with PHP_CONSOLE=off, and runs nothing', async () => {
     const { result, calls } = await dispatch({ console: 'bin/console migrate' }, (h) => ({ events: h.events }));
     expect(result).toBeInstanceOf(ConsoleDisabledError);
-    expect(result).toMatchObject({ errorType: 'Runtime.ConsoleDisabled', message: 'console commands are turned off for this function (PHP_CONSOLE=off): the command was not run' });
+    expect(result).toMatchObject({ name: 'ConsoleDisabledError', errorType: 'Runtime.ConsoleDisabled', message: 'console commands are turned off for this function (PHP_CONSOLE=off): the command was not run' });
     expect(calls).toEqual([]);
   });
 
   it('refuses an event that is not JSON, before any handler', async () => {
     const { result, calls } = await dispatch(new Raw('{"Records": ['));
     expect(result).toBeInstanceOf(MalformedEventError);
+    expect(result).toMatchObject({ name: 'MalformedEventError', errorType: 'Runtime.MalformedEvent' });
+    expect(String(result)).toMatch(/^MalformedEventError: the event is not valid JSON \(.+\); Lambda events are JSON documents$/);
     expect(calls).toEqual([]);
   });
 });
