@@ -304,6 +304,11 @@ describe('RFC 3875 §6.3.3: Status', () => {
     expect(parse('Status: 503 \r\n\r\n').reasonPhrase).toBeUndefined();
   });
 
+  it('more than one space or tab between the code and the reason phrase is accepted, and none of it is kept (deviation: §6.3.3 writes one SP)', () => {
+    expect(parse('Status: 404  Not Found\r\n\r\n').reasonPhrase).toBe('Not Found');
+    expect(parse('Status: 404\t \tNot Found\r\n\r\n').reasonPhrase).toBe('Not Found');
+  });
+
   it.each(['200abc', '+404', '404.7', ' 4 04', '2000', '20', 'abc', 'Not Found', '-200', '0', '0x1F4'])('status-code is exactly three digits: rejects Status %j', (value) => {
     expect(() => parse(`Status: ${value}\r\n\r\n`)).toThrow(InvalidCgiResponseError);
     expect(() => parse(`Status: ${value}\r\n\r\n`)).toThrow(/invalid Status/);

@@ -18,8 +18,8 @@ describe('findUncarriableVariable', () => {
     expect(findUncarriableVariable({ REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_COOKIE: 'a=1; b=2', QUERY_STRING: '' })).toBeUndefined();
   });
 
-  it('draws the size line exactly where the FastCGI codec does, in UTF-8 bytes, for 1- and 4-byte name lengths', () => {
-    for (const name of ['HTTP_X', `HTTP_${'N'.repeat(200)}`]) {
+  it('draws the size line exactly where the FastCGI codec does, in UTF-8 bytes, for 1- and 4-byte name lengths and names of 3-byte characters', () => {
+    for (const name of ['HTTP_X', `HTTP_${'N'.repeat(200)}`, '€', `HTTP_${'€'.repeat(50)}`]) {
       for (const char of ['a', 'é', '€', '😀']) {
         for (let bytes = 65_400; bytes <= 65_540; bytes++) {
           const value = char.repeat(Math.floor(bytes / Buffer.byteLength(char)));

@@ -47,6 +47,12 @@ describe('record header', () => {
     expect(() => encodeHeader({ ...base, requestId: 0x10000 })).toThrow(RangeError);
     expect(() => encodeHeader({ ...base, paddingLength: 256 })).toThrow(RangeError);
   });
+
+  it('refuses to decode fewer than 8 bytes, counted from the offset, and says how many it got', () => {
+    expect(() => decodeHeader(Buffer.alloc(7))).toThrow(new RangeError('a FastCGI header needs 8 bytes, 7 given'));
+    expect(() => decodeHeader(Buffer.alloc(10), 3)).toThrow(new RangeError('a FastCGI header needs 8 bytes, 7 given'));
+    expect(decodeHeader(Buffer.from([0, 0, 1, 6, 0, 1, 0, 2, 3, 0]), 2)).toEqual({ version: 1, type: 6, requestId: 1, contentLength: 2, paddingLength: 3 });
+  });
 });
 
 describe('BEGIN_REQUEST and END_REQUEST', () => {
@@ -63,8 +69,9 @@ describe('BEGIN_REQUEST and END_REQUEST', () => {
     expect(decodeEndRequest(record!.content)).toEqual({ appStatus: 0xdeadbeef, protocolStatus: 2 });
   });
 
-  it('rejects a truncated END_REQUEST body', () => {
-    expect(() => decodeEndRequest(Buffer.alloc(4))).toThrow(FastCgiProtocolError);
+  it('rejects a truncated END_REQUEST or BEGIN_REQUEST body, naming its size', () => {
+    expect(() => decodeEndRequest(Buffer.alloc(4))).toThrow(new FastCgiProtocolError('END_REQUEST body is 4 bytes, expected 8'));
+    expect(() => decodeBeginRequest(Buffer.alloc(7))).toThrow(new FastCgiProtocolError('BEGIN_REQUEST body is 7 bytes, expected 8'));
   });
 });
 
@@ -110,6 +117,12 @@ describe('name-value pairs', () => {
   it('rejects a pair longer than its content', () => {
     expect(() => decodeNameValuePairs(encodeNameValuePair('NAME', 'value').subarray(0, 8))).toThrow(FastCgiProtocolError);
     expect(() => decodeNameValuePairs(Buffer.from([0x80, 0]))).toThrow(FastCgiProtocolError);
+  });
+
+  it('says where a pair was cut short: in its lengths, in a 4-byte length, or in its name and value', () => {
+    expect(() => decodeNameValuePairs(Buffer.from([1]))).toThrow(new FastCgiProtocolError('name-value pair cut short in its lengths'));
+    expect(() => decodeNameValuePairs(Buffer.from([1, 0x80, 0, 0]))).toThrow(new FastCgiProtocolError('name-value pair cut short in a 4-byte length'));
+    expect(() => decodeNameValuePairs(Buffer.from([1, 1, 0x41]))).toThrow(new FastCgiProtocolError('name-value pair longer than its record'));
   });
 });
 

@@ -142,3 +142,25 @@ describe('PhpLogRecords', () => {
     expect(out).toHaveLength(1);
   });
 });
+
+describe('LineSplitter', () => {
+  const split = (chunks: Array<Buffer | string>): string[] => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line));
+    for (const chunk of chunks) splitter.push(chunk);
+    splitter.flush();
+    return lines;
+  };
+
+  it('keeps a UTF-8 character whole when the pipe cuts it between two chunks', () => {
+    const bytes = Buffer.from('voilà\nnaïve €\n');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(split([bytes.subarray(0, cut), bytes.subarray(cut)]), `cut at byte ${cut}`).toEqual(['voilà', 'naïve €']);
+    }
+  });
+
+  it('takes text chunks as they are, and ends lines at LF or CRLF, the last one at flush', () => {
+    expect(split(['a\r\nb', 'c\nd'])).toEqual(['a', 'bc', 'd']);
+    expect(split([Buffer.from('x\n'), 'y\n', Buffer.from('z')])).toEqual(['x', 'y', 'z']);
+  });
+});
