@@ -15,26 +15,20 @@ import type { PhpCgiProcess, ServerExit } from './php-fastcgi-server.ts';
  * - its stdout and stderr are a FIFO (<path>.fifo), opened here for reading (then unlinked);
  * - it leads its own process group when the script found `setsid`; otherwise only it is killed.
  *
- * Throws, leaving no process and no file behind, when the pid is not a php-cgi this process
+ * Rejects, leaving no process and no file behind, when the pid is not a php-cgi this process
  * started that way: the caller then spawns its own.
  */
-export function adoptEarlyProcess(phpCgiBinary: string, early: EarlyPhpCgi): PhpCgiProcess {
+export async function adoptEarlyProcess(phpCgiBinary: string, early: EarlyPhpCgi): Promise<PhpCgiProcess> {
   const { pid } = early;
   const socketPath = earlySocketPath(early);
   const fifo = `${early.path}.fifo`;
-  const stat = readStat(pid);
-  if (stat === undefined || stat.ppid !== process.pid) {
+  if (readStat(pid)?.ppid !== process.pid) {
     // Not our child (a stale or hand-set variable): not ours to kill either.
     throw new Error(`process ${pid} is not a child of this runtime`);
   }
   const kill = (): void => signalKill(pid);
   try {
-    const args = readCommandLine(pid);
-    // Right after the script started it, the process may still be `setsid` about to exec php-cgi.
-    if (!args.includes(phpCgiBinary) || args[args.indexOf('-b') + 1] !== socketPath) {
-      throw new Error(`process ${pid} is not ${phpCgiBinary} -b ${socketPath} (it runs: ${args.join(' ')})`);
-    }
-    if (stat.state === 'Z' || stat.state === 'X') throw new Error(`php-cgi (pid ${pid}) had already exited`);
+    await untilCommandLine(pid, (args) => args.includes(phpCgiBinary) && args[args.indexOf('-b') + 1] === socketPath, `${phpCgiBinary} -b ${socketPath}`);
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     fs.rmSync(fifo);
     const output = new net.Socket({ fd, readable: true, writable: false });
@@ -92,8 +86,38 @@ function readStat(pid: number): Stat | undefined {
   return { state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), exitCode: Number(fields[49]) };
 }
 
+/**
+ * How long the script's background child may take to exec what it runs. `cmd &` forks the shell,
+ * and the fork execs (setsid, cgi-spawner, php-cgi: each keeps the pid and names the socket) only
+ * when the scheduler runs it. On a busy machine Node can be up before that: until then the child's
+ * command line is the shell's own.
+ */
+const EXEC_WAIT_MS = 1000;
+const EXEC_POLL_MS = 2;
+
+/**
+ * Resolves once `pid`'s command line passes `expected`; throws when it exits first, or runs
+ * something else for EXEC_WAIT_MS.
+ */
+async function untilCommandLine(pid: number, expected: (args: string[]) => boolean, describe: string): Promise<void> {
+  const deadline = Date.now() + EXEC_WAIT_MS;
+  for (;;) {
+    const stat = readStat(pid);
+    // Read while it still runs: the command line of a zombie is empty.
+    const args = readCommandLine(pid);
+    if (stat === undefined || stat.state === 'Z' || stat.state === 'X') throw new Error(`php-cgi (pid ${pid}) had already exited`);
+    if (expected(args)) return;
+    if (Date.now() >= deadline) throw new Error(`process ${pid} is not ${describe} (it runs: ${args.join(' ')})`);
+    await new Promise((resolve) => setTimeout(resolve, EXEC_POLL_MS));
+  }
+}
+
 function readCommandLine(pid: number): string[] {
-  return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** How the process ended once it has (a zombie, or gone altogether), else undefined. */

@@ -146,7 +146,7 @@ export class PhpFastCgiServer {
    * died or hangs: the caller then spawns one.
    */
   static async adopt(options: PhpFastCgiServerOptions, early: EarlyPhpCgi): Promise<PhpFastCgiServer> {
-    const phpCgi = adoptEarlyProcess(options.phpCgiBinary, early);
+    const phpCgi = await adoptEarlyProcess(options.phpCgiBinary, early);
     // A failure kills it and removes its socket file (the FIFO is gone once opened).
     return PhpFastCgiServer.#whenReady(phpCgi, earlySocketPath(early), parseRequestLimit(options.env.PHP_FCGI_MAX_REQUESTS), options);
   }

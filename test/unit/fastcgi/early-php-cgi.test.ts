@@ -1,0 +1,84 @@
+/**
+ * Taking over the php-cgi that php-build/early-php-cgi.sh starts before Node, at the moments the
+ * script's background child can be in: a fork of the shell that has not exec'd yet (its command
+ * line is still the shell's), php-cgi itself, or something that is not php-cgi at all. The whole
+ * start script is test/e2e/early-php-cgi.test.ts's; here the child is made by hand, to hold it in
+ * each state as long as needed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PhpFastCgiServer } from '../../../src/cgi/fastcgi/php-fastcgi-server.ts';
+import { createPhpFixtures, PHP_CGI, processExists, type PhpFixtures } from './php-fixtures.ts';
+
+let php: PhpFixtures;
+let dir: string;
+const started: ChildProcess[] = [];
+
+beforeAll(() => {
+  php = createPhpFixtures();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'early-adopt-'));
+});
+
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+afterAll(() => {
+  php.remove();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A child of this process, as the script starts it: stdout and stderr on `<early>.fifo`, running
+ * `script` in a shell, whose command line names no php-cgi until `exec` replaces it.
+ */
+function startChild(name: string, script: string): { pid: number; path: string; child: ChildProcess } {
+  const early = path.join(dir, name);
+  execFileSync('mkfifo', ['-m', '600', `${early}.fifo`]);
+  const fifo = fs.openSync(`${early}.fifo`, fs.constants.O_RDWR);
+  const child = spawn('/bin/sh', ['-c', script.replaceAll('$EARLY', early)], {
+    stdio: ['ignore', fifo, fifo],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PHP_FCGI_CHILDREN: '0' },
+  });
+  fs.closeSync(fifo);
+  started.push(child);
+  return { pid: child.pid!, path: early, child };
+}
+
+const options = { phpCgiBinary: PHP_CGI, env: { PATH: '/usr/bin:/bin' }, log: () => {} };
+
+describe('PhpFastCgiServer.adopt (the php-cgi the start script started)', () => {
+  it('waits for a child that has not exec’d php-cgi yet (a busy machine starts Node first), then serves with it', async () => {
+    const early = startChild('late-exec', `sleep 0.3; exec ${PHP_CGI} -b $EARLY.sock`);
+    const server = await PhpFastCgiServer.adopt(options, early);
+    try {
+      expect(server.pid).toBe(early.pid);
+      const connection = await server.connection();
+      const response = await connection.request({ params: php.request('pid.php').env, body: Buffer.alloc(0), log: () => {} });
+      expect(response.stdout.toString()).toMatch(new RegExp(`\\r\\n\\r\\n${early.pid}$`));
+      expect(fs.existsSync(`${early.path}.fifo`), 'the FIFO is unlinked once opened').toBe(false);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('gives up on a child that runs something else, kills it and removes its files, saying what it runs', async () => {
+    const early = startChild('never-php', 'sleep 30');
+    await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(
+      new RegExp(`^process ${early.pid} is not ${PHP_CGI} -b ${early.path}\\.sock \\(it runs: /bin/sh -c sleep 30\\)$`),
+    );
+    await new Promise((resolve) => early.child.once('exit', resolve));
+    expect(early.child.signalCode).toBe('SIGKILL');
+    expect(fs.existsSync(`${early.path}.fifo`)).toBe(false);
+  });
+
+  it('refuses a child that exited before it exec’d php-cgi (reaped, it is no child any more)', async () => {
+    const early = startChild('exits', 'exit 3');
+    await new Promise((resolve) => early.child.once('exit', resolve));
+    await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(`process ${early.pid} is not a child of this runtime`);
+    expect(processExists(early.pid)).toBe(false);
+  });
+});
