@@ -225,9 +225,9 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
       'Lambda-Runtime-Invoked-Function-Arn': this.#functionArn,
       'Lambda-Runtime-Trace-Id': request.traceId,
     };
-    // Lambda sends these two only when the invoker provided them.
-    if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
-    if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
+    // Lambda sends these two only when the invoker provided them, as the UTF-8 bytes of their JSON.
+    if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = asHeaderBytes(request.clientContext);
+    if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = asHeaderBytes(request.cognitoIdentity);
     res.writeHead(200, { ...headers, 'Content-Length': request.payload.length });
     res.end(request.payload);
   }
@@ -283,10 +283,16 @@ export class RuntimeApiEmulator extends EventEmitter<EmulatorEvents> {
   }
 }
 
+/** A header's value read as UTF-8 (Node hands header bytes over as latin1 characters). */
 function headerText(req: http.IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value.join(', ') : value;
-  return text === undefined || text === '' ? undefined : text;
+  return text === undefined || text === '' ? undefined : Buffer.from(text, 'latin1').toString('utf8');
+}
+
+/** `text`'s UTF-8 bytes as the latin1 characters Node writes a header value with, one byte each. */
+function asHeaderBytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

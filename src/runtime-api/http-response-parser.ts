@@ -99,7 +99,9 @@ export class HttpResponseParser {
     }
     if (end + 4 > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response head is larger than ${MAX_HEAD_BYTES} bytes`);
     this.#consume(end + 4);
-    const head = parseHead(bytes.toString('latin1', 0, end));
+    // Field values are bytes to HTTP. The ones the runtime reads beyond ASCII, the client context and
+    // the Cognito identity, are JSON text that Lambda's Runtime API writes as UTF-8.
+    const head = parseHead(bytes.toString('utf8', 0, end));
     // 1xx answers (100 Continue, 103 Early Hints) come before the real one and have no body.
     if (head.statusCode < 200) return this.#readHead();
     this.#head = head;
@@ -204,26 +206,51 @@ function parseHead(text: string): Head {
   const headers: ResponseHeaders = {};
   // Line by line in place (no array of lines). Names are lower-cased afresh: a cache of them
   // measured no faster than toLowerCase() on names this short.
+  let lastName: string | undefined;
   for (let start = lineEnd + 2; start < text.length; start = lineEnd + 2) {
     lineEnd = text.indexOf('\r\n', start);
     if (lineEnd < 0) lineEnd = text.length;
-    const colon = text.indexOf(':', start);
-    const first = text.charCodeAt(start);
-    // Obsolete line folding (a line starting with a space) is an error for a client to accept (RFC 9112 §5.2).
-    if (colon <= start || colon > lineEnd || first === 0x20 || first === 0x09) {
-      throw new HttpProtocolError(`invalid header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`);
+    if (isOws(text.charCodeAt(start))) {
+      // Obsolete line folding: a user agent replaces it with a space (RFC 9112 §5.2). Before the
+      // first field it is whitespace after the status line, refused (§2.2).
+      if (lastName === undefined) throw invalidHeaderLine(text, start, lineEnd);
+      const folded = trimOws(text, start, lineEnd);
+      const existing = headers[lastName]!;
+      if (folded === '') continue;
+      if (typeof existing === 'string') headers[lastName] = `${existing} ${folded}`;
+      else existing[existing.length - 1] += ` ${folded}`;
+      continue;
     }
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon > lineEnd) throw invalidHeaderLine(text, start, lineEnd);
     const name = text.slice(start, colon).toLowerCase();
-    const value = text.slice(colon + 1, lineEnd).trim();
+    const value = trimOws(text, colon + 1, lineEnd);
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
     else if (typeof existing === 'string') headers[name] = [existing, value];
     else existing.push(value);
+    lastName = name;
   }
 
   const connection = listOf(headers.connection);
   const keepAlive = minorVersion === '1' ? !connection.includes('close') : connection.includes('keep-alive');
   return { statusCode, headers, keepAlive, framing: framingOf(statusCode, headers) };
+}
+
+function invalidHeaderLine(text: string, start: number, lineEnd: number): HttpProtocolError {
+  return new HttpProtocolError(`invalid header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`);
+}
+
+/** SP or HTAB: the only white space around a field value (OWS, RFC 9110 §5.5); trim() takes more. */
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** text[start, end) without the OWS around it. */
+function trimOws(text: string, start: number, end: number): string {
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
 }
 
 /** How the body of a response with these headers ends (RFC 9112 §6.3). */
@@ -250,6 +277,6 @@ function listOf(value: string | string[] | undefined): string[] {
   const joined = typeof value === 'string' ? value : value.join(',');
   return joined
     .split(',')
-    .map((item) => item.trim().toLowerCase())
+    .map((item) => trimOws(item, 0, item.length).toLowerCase())
     .filter((item) => item !== '');
 }

@@ -65,12 +65,14 @@ export class RuntimeApiConnection {
     const socket = this.#socket ?? this.#connect();
     return new Promise<ParsedResponse>((resolve, reject) => {
       this.#waiting = { socket, resolve, reject };
-      if (body === undefined) socket.write(head, 'latin1');
+      // The head in UTF-8 like a string body (and the Go Runtime API reads it so): latin1 would
+      // cut any character above U+00FF to its low byte.
+      if (body === undefined) socket.write(head);
       else if (typeof body === 'string') socket.write(head + body);
       else {
         // Corked, the two buffers leave together in one writev, without copying the body.
         socket.cork();
-        socket.write(head, 'latin1');
+        socket.write(head);
         socket.write(body);
         socket.uncork();
       }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalLambda } from '../../src/local/local-lambda.ts';
+import type { InvokeOptions, LocalLambda } from '../../src/local/local-lambda.ts';
 import { EVENT_SOURCES, eventFor, readResult, type EventSourceName, type RequestSpec } from '../support/sample-events.ts';
 import { FUNCTION_ENV, PHP_MODES, startProbeFunction } from '../support/probe-function.ts';
 import { HTTP_EVENT_FIXTURES, loadEventFixture } from '../support/event-fixtures.ts';
@@ -82,13 +82,13 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
     await fn?.stop();
   });
 
-  async function call(source: EventSourceName, spec: RequestSpec, invokeOptions?: { traceId?: string }) {
+  async function call(source: EventSourceName, spec: RequestSpec, invokeOptions?: InvokeOptions) {
     const result = await fn.invoke(eventFor(source, spec), invokeOptions);
     expect(result.functionError, JSON.stringify(result.functionError)).toBeUndefined();
     return { ...readResult(JSON.parse(result.payload.toString())), requestId: result.requestId, logs: result.logs };
   }
 
-  async function probe(source: EventSourceName, spec: RequestSpec, invokeOptions?: { traceId?: string }) {
+  async function probe(source: EventSourceName, spec: RequestSpec, invokeOptions?: InvokeOptions) {
     const response = await call(source, spec, invokeOptions);
     expect(response.statusCode, response.body.toString()).toBe(200);
     return { ...JSON.parse(response.body.toString()), response };
@@ -133,6 +133,15 @@ describe.each(PHP_MODES)('PHP_CGI_MODE=%s', (mode) => {
       expect(JSON.parse(server.LAMBDA_INVOCATION_CONTEXT).awsRequestId).toBe(seen.response.requestId);
       expect(JSON.parse(server.LAMBDA_REQUEST_CONTEXT)).toBeTypeOf('object');
       expect(server._X_AMZN_TRACE_ID).toBe('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    });
+
+    it('gives PHP the client context and the Cognito identity as the invoker sent them, any character included', async () => {
+      const clientContext = { custom: { name: 'Zo\u00eb \u0416\u00e9nya \ud83d\ude00' }, env: { locale: 'fr-FR' } };
+      const cognitoIdentity = { cognitoIdentityId: 'eu-west-1:\u00e9\u4e2d', cognitoIdentityPoolId: 'pool' };
+      const seen = await probe(source, { path: '/' }, { clientContext, cognitoIdentity });
+      const context = JSON.parse(seen.server.LAMBDA_INVOCATION_CONTEXT);
+      expect(context.clientContext).toEqual(clientContext);
+      expect(context.identity).toEqual(cognitoIdentity);
     });
 
     it("shows PHP the function's environment, which request headers cannot override", async () => {

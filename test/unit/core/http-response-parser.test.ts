@@ -159,13 +159,31 @@ describe('HttpResponseParser', () => {
     ['a status line that is not HTTP/1.x', 'HTTP/2 200 OK\r\n\r\n'],
     ['a status code of two digits', 'HTTP/1.1 20 OK\r\n\r\n'],
     ['a header line without a colon', 'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n'],
-    ['an obsolete folded header line', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n'],
     ['a negative Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'],
     ['two different Content-Lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n'],
     ['an invalid chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['a chunk longer than its size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n'],
   ])('refuses %s', (_what, text) => {
     expect(() => parse([Buffer.from(text)])).toThrow(HttpProtocolError);
+  });
+
+  it('reads header values as UTF-8: the Runtime API passes the client context and the Cognito identity as JSON bytes', () => {
+    const context = '{"custom":{"name":"Zo\u00eb \u0416\u00e9nya \ud83d\ude00"}}';
+    const [response] = parse([Buffer.from(`HTTP/1.1 200 OK\r\nLambda-Runtime-Client-Context: ${context}\r\nContent-Length: 0\r\n\r\n`)]);
+    expect(response!.headers['lambda-runtime-client-context']).toBe(context);
+  });
+
+  it('RFC 9112 §5.2: a client replaces an obsolete line folding (a line starting with SP or HTAB) by a space', () => {
+    const [response] = parse([Buffer.from('HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\n\tand again \r\nContent-Length: 2\r\n\r\nok')]);
+    expect(response!.headers['x-a']).toBe('1 folded and again');
+    expect(response!.headers['content-length']).toBe('2');
+    expect(response!.body.toString()).toBe('ok');
+  });
+
+  it('RFC 9110 §5.5: strips only spaces and tabs around a value, not other Unicode white space', () => {
+    const [response] = parse([Buffer.from('HTTP/1.1 200 OK\r\nX-A: \t\u00a0v\u3000\t \r\nX-B:\u2028\r\nContent-Length: 0\r\n\r\n')]);
+    expect(response!.headers['x-a']).toBe('\u00a0v\u3000');
+    expect(response!.headers['x-b']).toBe('\u2028');
   });
 
   /** The error `text` makes the parser throw, fed in one piece and then closed. */

@@ -195,4 +195,14 @@ describe('RuntimeApiConnection: when to stop using a connection', () => {
     expect(server.requests[1]!.head).toContain('\r\nContent-Type: application/json');
     expect(server.requests[0]!.head).not.toMatch(/content-length/i);
   });
+
+  it('writes header values as UTF-8 whatever the body (none, a string, bytes), as the Go Runtime API reads them', async () => {
+    const { server, connection } = await start(() => ACCEPTED);
+    const type = 'PHP.\u00dcber\u0416'; // Ü (one latin1 byte, two in UTF-8) and Ж (no latin1 byte at all)
+    await connection.request('POST', '/error', { 'Lambda-Runtime-Function-Error-Type': type });
+    await connection.request('POST', '/error', { 'Lambda-Runtime-Function-Error-Type': type }, '{}');
+    await connection.request('POST', '/error', { 'Lambda-Runtime-Function-Error-Type': type }, Buffer.from('{}'));
+    const sent = server.requests.map((r) => Buffer.from(r.head, 'latin1').toString('utf8').split('\r\n').find((line) => line.startsWith('Lambda-Runtime-Function-Error-Type')));
+    expect(sent).toEqual(Array(3).fill(`Lambda-Runtime-Function-Error-Type: ${type}`));
+  });
 });

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES, RuntimeApiEmulator, type InitFailure } from '../../../src/local/runtime-api-emulator.ts';
 
@@ -33,9 +34,10 @@ describe('RuntimeApiEmulator', () => {
       answered = true;
       return res;
     });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(answered).toBe(false);
+    // Until the request has reached the emulator (event-loop turns, not a time: the machine may be busy).
+    for (let turn = 0; turn < 100_000 && !emulator.runtimeWaiting; turn++) await nextTurn();
     expect(emulator.runtimeWaiting).toBe(true);
+    expect(answered).toBe(false);
 
     const invocation = event({ hello: 'world' }, { clientContext: '{"custom":{"a":1}}', cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
     const res = await pending;
@@ -48,6 +50,20 @@ describe('RuntimeApiEmulator', () => {
     expect(res.headers.get('lambda-runtime-client-context')).toBe('{"custom":{"a":1}}');
     expect(res.headers.get('lambda-runtime-cognito-identity')).toBe('{"cognitoIdentityId":"id-1"}');
     expect(await res.json()).toEqual({ hello: 'world' });
+  });
+
+  it('sends the client context and Cognito identity as UTF-8 bytes, as Lambda does, and reads the error type so', async () => {
+    const context = '{"custom":{"name":"Zo\u00eb \u0416"}}';
+    const invocation = event({}, { clientContext: context, cognitoIdentity: '{"cognitoIdentityId":"\u4e2d"}' });
+    const res = await next();
+    // fetch() gives header bytes as latin1 characters.
+    const bytes = (name: string) => Buffer.from(res.headers.get(name)!, 'latin1').toString('utf8');
+    expect(bytes('lambda-runtime-client-context')).toBe(context);
+    expect(bytes('lambda-runtime-cognito-identity')).toBe('{"cognitoIdentityId":"\u4e2d"}');
+    await res.arrayBuffer();
+    const type = Buffer.from('Function.\u00dcber\u0416').toString('latin1');
+    await post(`/invocation/${invocation.requestId}/error`, '{}', { 'Lambda-Runtime-Function-Error-Type': type });
+    expect(await invocation.outcome).toMatchObject({ kind: 'error', errorType: 'Function.\u00dcber\u0416' });
   });
 
   it('leaves out the client context and Cognito identity headers when the invoker gave none', async () => {
