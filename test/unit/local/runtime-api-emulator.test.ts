@@ -20,6 +20,15 @@ function event(payload: unknown, extra: { clientContext?: string; cognitoIdentit
   return emulator.enqueue({ payload: Buffer.from(JSON.stringify(payload)), deadlineMs: 1_700_000_000_000, traceId: 'Root=1-00000000-000000000000000000000001', ...extra });
 }
 
+/**
+ * Lets real I/O run until `condition` holds: event-loop turns, not a time, since the machine may
+ * be busy. Fails the test when it never does.
+ */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 100_000 && !condition(); turn++) await nextTurn();
+  expect(condition()).toBe(true);
+}
+
 const next = () => fetch(`${base}/invocation/next`);
 const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { method: 'POST', body, headers });
 
@@ -34,9 +43,7 @@ describe('RuntimeApiEmulator', () => {
       answered = true;
       return res;
     });
-    // Until the request has reached the emulator (event-loop turns, not a time: the machine may be busy).
-    for (let turn = 0; turn < 100_000 && !emulator.runtimeWaiting; turn++) await nextTurn();
-    expect(emulator.runtimeWaiting).toBe(true);
+    await until(() => emulator.runtimeWaiting);
     expect(answered).toBe(false);
 
     const invocation = event({ hello: 'world' }, { clientContext: '{"custom":{"a":1}}', cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
@@ -189,7 +196,7 @@ describe('RuntimeApiEmulator', () => {
 
   it('refuses /init/error once the init is over (the runtime has asked for an event)', async () => {
     const pending = next();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => emulator.runtimeWaiting);
     expect((await post('/init/error', '{}')).status).toBe(403);
     event({});
     await (await pending).arrayBuffer();
@@ -200,7 +207,7 @@ describe('RuntimeApiEmulator', () => {
       (res) => res.status,
       () => 'dropped',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => emulator.runtimeWaiting);
     emulator.reset();
     expect(await stale).toBe('dropped');
     expect((await post('/init/error', '{}')).status).toBe(202);
@@ -213,8 +220,8 @@ describe('RuntimeApiEmulator', () => {
     await (await next()).arrayBuffer();
     await post(`/invocation/${invocation.requestId}/response`, '{}');
     const waiting = next();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(ready).toBe(2);
+    await until(() => ready === 2);
+    expect(emulator.runtimeWaiting).toBe(true);
     event({});
     await (await waiting).arrayBuffer();
   });
