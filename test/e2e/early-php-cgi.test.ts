@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../src/local/local-lambda.ts';
 import { eventFor, readResult, type RequestSpec } from '../support/sample-events.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, FUNCTION_ENV, PROBE_TASK_ROOT } from '../support/probe-function.ts';
 
 const EARLY_SCRIPT = fileURLToPath(new URL('../../php-build/early-php-cgi.sh', import.meta.url));
@@ -28,7 +29,8 @@ function startEarly(env: Record<string, string> = {}, handler = 'public/index.ph
     command: ['/bin/sh', '-c', `set -eu; lambda_php_spawner=$3; . "$0"; exec "$1" "$2"`, EARLY_SCRIPT, process.execPath, BOOTSTRAP, spawner],
     taskRoot: PROBE_TASK_ROOT,
     handler,
-    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY, ...FUNCTION_ENV, ...env },
+    // Under Stryker, what lets the bootstrap carry the active mutant (empty otherwise).
+    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY, ...FUNCTION_ENV, ...env, ...mutationTestingEnvironment() },
     timeoutMs: 3_000,
     functionName: 'early',
     log,
@@ -162,7 +164,7 @@ describe('when the early php-cgi cannot be taken over', () => {
       command: [process.execPath, BOOTSTRAP],
       taskRoot: PROBE_TASK_ROOT,
       handler: 'public/index.php',
-      env: { PHP_CGI_MODE: 'fastcgi', LAMBDA_PHP_EARLY_FASTCGI: `${process.pid} /tmp/lambda-php-early-none` },
+      env: { PHP_CGI_MODE: 'fastcgi', LAMBDA_PHP_EARLY_FASTCGI: `${process.pid} /tmp/lambda-php-early-none`, ...mutationTestingEnvironment() },
       timeoutMs: 5_000,
       log: (line) => lines.push(line),
     });

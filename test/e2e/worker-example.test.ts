@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda, type InvokeResult } from '../../src/local/local-lambda.ts';
+import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
 import { BOOTSTRAP, PHP_MODES } from '../support/probe-function.ts';
 import { readResult } from '../support/sample-events.ts';
 
@@ -33,7 +34,7 @@ describe.each(PHP_MODES)('examples/worker, PHP_CGI_MODE=%s', (mode) => {
       command: [process.execPath, BOOTSTRAP],
       taskRoot: WORKER,
       handler: 'public/index.php',
-      env: { PHP_CGI_MODE: mode, PHP_EVENT_HANDLER: 'worker.php', ORDERS_FILE: path.join(dir, 'orders.json') },
+      env: { PHP_CGI_MODE: mode, PHP_EVENT_HANDLER: 'worker.php', ORDERS_FILE: path.join(dir, 'orders.json'), ...mutationTestingEnvironment() },
       timeoutMs: 15_000,
       functionName: 'example-worker',
       log: () => {},
