@@ -35,11 +35,11 @@ afterAll(() => {
  * A child of this process, as the script starts it: stdout and stderr on `<early>.fifo`, running
  * `script` in a shell, whose command line names no php-cgi until `exec` replaces it.
  */
-function startChild(name: string, script: string): { pid: number; path: string; child: ChildProcess } {
+function startChild(name: string, script: string, args: string[] = []): { pid: number; path: string; child: ChildProcess } {
   const early = path.join(dir, name);
   execFileSync('mkfifo', ['-m', '600', `${early}.fifo`]);
   const fifo = fs.openSync(`${early}.fifo`, fs.constants.O_RDWR);
-  const child = spawn('/bin/sh', ['-c', script.replaceAll('$EARLY', early)], {
+  const child = spawn('/bin/sh', ['-c', script.replaceAll('$EARLY', early), 'sh', ...args.map((arg) => arg.replaceAll('$EARLY', early))], {
     stdio: ['ignore', fifo, fifo],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PHP_FCGI_CHILDREN: '0' },
   });
@@ -68,11 +68,24 @@ describe('PhpFastCgiServer.adopt (the php-cgi the start script started)', () => 
   it('gives up on a child that runs something else, kills it and removes its files, saying what it runs', async () => {
     const early = startChild('never-php', 'sleep 30');
     await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(
-      new RegExp(`^process ${early.pid} is not ${PHP_CGI} -b ${early.path}\\.sock \\(it runs: /bin/sh -c sleep 30\\)$`),
+      new RegExp(`^process ${early.pid} is not ${PHP_CGI} -b ${early.path}\\.sock \\(it runs: /bin/sh -c sleep 30 sh\\)$`),
     );
     await new Promise((resolve) => early.child.once('exit', resolve));
     expect(early.child.signalCode).toBe('SIGKILL');
     expect(fs.existsSync(`${early.path}.fifo`)).toBe(false);
+  });
+
+  it('refuses a child that names the socket but is not php-cgi, and php-cgi listening on another socket', async () => {
+    // `; :` keeps the shell from exec'ing sleep in its place: its command line stays the shell's.
+    const impostor = startChild('impostor', 'sleep 30; :', ['-b', '$EARLY.sock']);
+    await expect(PhpFastCgiServer.adopt(options, impostor)).rejects.toThrow(`process ${impostor.pid} is not ${PHP_CGI} -b ${impostor.path}.sock (it runs: /bin/sh -c sleep 30; : sh -b ${impostor.path}.sock)`);
+    const elsewhere = startChild('elsewhere', `exec ${PHP_CGI} -b $EARLY.other.sock`);
+    await expect(PhpFastCgiServer.adopt(options, elsewhere)).rejects.toThrow(`process ${elsewhere.pid} is not ${PHP_CGI} -b ${elsewhere.path}.sock (it runs: ${PHP_CGI} -b ${elsewhere.path}.other.sock)`);
+  });
+
+  it('stops waiting for the exec when the child exits first, and says so', async () => {
+    const early = startChild('dies-waiting', 'sleep 0.2; exit 3');
+    await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(new Error(`php-cgi (pid ${early.pid}) had already exited`));
   });
 
   it('refuses a child that exited before it exec’d php-cgi (reaped, it is no child any more)', async () => {
