@@ -5,12 +5,15 @@
  * own php-cgi is lost for the early one: its log lines carry request ids, its death or a deadline
  * is survived, and it never outlives the runtime.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../src/local/local-lambda.ts';
 import { eventFor, readResult, type RequestSpec } from '../support/sample-events.ts';
 import { mutationTestingEnvironment } from '../support/mutation/child-environment.ts';
+import { pollUntil, processInfo, stillRunning } from '../support/processes.ts';
 import { BOOTSTRAP, FUNCTION_ENV, PROBE_TASK_ROOT } from '../support/probe-function.ts';
 
 const EARLY_SCRIPT = fileURLToPath(new URL('../../php-build/early-php-cgi.sh', import.meta.url));
@@ -125,6 +128,24 @@ describe.skipIf(PHP_CGI_BINARY === '')('the php-cgi started before Node (early-p
     const after = await pidOf(fn);
     expect(after).not.toBe(before);
     expect(liveEarlyPhpCgis()).not.toContain(before);
+  });
+
+  it('is stopped at a deadline with what PHP started in the background: it leads a process group of its own', async () => {
+    const fresh = await startEarly();
+    const folder = mkdtempSync(path.join(tmpdir(), 'early-group-'));
+    const pidFile = path.join(folder, 'background.pid');
+    try {
+      expect(commandLine(await pidOf(fresh))).toContain('/lambda-php-early-');
+      const slow = await call(fresh, { path: '/spawn-and-sleep.php', query: `pidfile=${encodeURIComponent(pidFile)}&s=10` });
+      expect(slow.statusCode).toBe(504);
+      const background = processInfo(Number(readFileSync(pidFile, 'utf8')));
+      // Already gone, or going: the group's SIGKILL reached it with php-cgi.
+      const gone = await pollUntil(() => background === undefined || !stillRunning(background), 5000);
+      expect(gone, `the background process ${background?.pid} outlived the deadline`).toBe(true);
+    } finally {
+      await fresh.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('is replaced when killed from outside between invocations, losing nothing', async () => {
