@@ -5,7 +5,7 @@
  * own php-cgi is lost for the early one: its log lines carry request ids, its death or a deadline
  * is survived, and it never outlives the runtime.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +27,10 @@ const SPAWNER = fileURLToPath(new URL('../../dist/cgi-spawner', import.meta.url)
  * The bootstrap started as php-build/bootstrap starts it: the spawner named, the early script, then
  * exec Node. `spawner: ''` names none (php-cgi then starts untied).
  */
-function startEarly(env: Record<string, string> = {}, handler = 'public/index.php', spawner = SPAWNER, log: (line: string) => void = () => {}): Promise<LocalLambda> {
+function startEarly(env: Record<string, string> = {}, handler = 'public/index.php', spawner = SPAWNER, log: (line: string) => void = () => {}, prelude = ''): Promise<LocalLambda> {
   return LocalLambda.start({
-    command: ['/bin/sh', '-c', `set -eu; lambda_php_spawner=$3; . "$0"; exec "$1" "$2"`, EARLY_SCRIPT, process.execPath, BOOTSTRAP, spawner],
+    // `prelude`: shell commands run first, to break what the script relies on.
+    command: ['/bin/sh', '-c', `set -eu; ${prelude} lambda_php_spawner=$3; . "$0"; exec "$1" "$2"`, EARLY_SCRIPT, process.execPath, BOOTSTRAP, spawner],
     taskRoot: PROBE_TASK_ROOT,
     handler,
     // Under Stryker, what lets the bootstrap carry the active mutant (empty otherwise).
@@ -232,6 +233,26 @@ describe('when the early php-cgi cannot be taken over', () => {
       expect(earlyFiles().filter((name) => !filesBefore.includes(name))).toEqual([]);
     } finally {
       await fn.stop();
+    }
+  });
+
+  it('starts its own php-cgi when the early one could not start (its socket path taken), and says why', async () => {
+    const lines: string[] = [];
+    // A folder where the early php-cgi must bind its socket: php-cgi exits at once with status 255.
+    const fn = await startEarly({}, 'public/index.php', SPAWNER, (line) => lines.push(line), 'mkdir "/tmp/lambda-php-early-$$.sock";');
+    try {
+      const response = await call(fn, { path: '/state.php' });
+      expect(response.statusCode).toBe(200);
+      expect(commandLine(JSON.parse(response.body.toString()).pid)).not.toContain('/lambda-php-early-');
+      // Whether it died before the runtime looked (a zombie) or while the runtime waited for its answer.
+      const warning = lines.find((line) => line.includes('was not taken over'));
+      expect(warning).toMatch(/WARN\tthe php-cgi started before the runtime \(pid \d+\) was not taken over: (php-cgi \(pid \d+\) had already exited|\S+ exited \(exit code 255\) before answering FastCGI requests: .*Couldn't create FastCGI listen socket.*); starting one$/);
+    } finally {
+      await fn.stop();
+      for (const name of earlyFiles()) {
+        const file = path.join('/tmp', name);
+        if (name.endsWith('.sock') && existsSync(file) && !statSync(file).isSocket()) rmSync(file, { recursive: true, force: true });
+      }
     }
   });
 

@@ -62,8 +62,15 @@ export function earlySocketPath(early: EarlyPhpCgi): string {
   return `${early.path}.sock`;
 }
 
+/** Best effort: a file that cannot be removed is left, so that the reason for giving up is not lost. */
 function removeEarlyFiles(early: EarlyPhpCgi): void {
-  for (const file of [`${early.path}.fifo`, earlySocketPath(early)]) fs.rmSync(file, { force: true });
+  for (const file of [`${early.path}.fifo`, earlySocketPath(early)]) {
+    try {
+      fs.rmSync(file, { force: true });
+    } catch {
+      // Not a file (a folder in its place): nothing this runtime made.
+    }
+  }
 }
 
 interface Stat {
