@@ -246,7 +246,7 @@ describe('when the early php-cgi cannot be taken over', () => {
       expect(commandLine(JSON.parse(response.body.toString()).pid)).not.toContain('/lambda-php-early-');
       // Whether it died before the runtime looked (a zombie) or while the runtime waited for its answer.
       const warning = lines.find((line) => line.includes('was not taken over'));
-      expect(warning).toMatch(/WARN\tthe php-cgi started before the runtime \(pid \d+\) was not taken over: (php-cgi \(pid \d+\) had already exited|\S+ exited \(exit code 255\) before answering FastCGI requests: .*Couldn't create FastCGI listen socket.*); starting one$/);
+      expect(warning).toMatch(/WARN\tthe php-cgi started before the runtime \(pid \d+\) was not taken over: (php-cgi \(pid \d+\) had already exited|\S+ exited \(code 255\) before answering FastCGI requests: .*Couldn't create FastCGI listen socket.*); starting one$/);
     } finally {
       await fn.stop();
       for (const name of earlyFiles()) {

@@ -399,7 +399,13 @@ function socketFileName(): string {
 
 function removeSocketFile(socketPath: string): void {
   // SIGKILL leaves the socket file behind; php-cgi would replace it, but /tmp should not fill up.
-  fs.rmSync(socketPath, { force: true });
+  // Best effort: what is there may not be a file (a folder php-cgi could not bind), and the error
+  // being reported matters more.
+  try {
+    fs.rmSync(socketPath, { force: true });
+  } catch {
+    // Left as it is.
+  }
 }
 
 function describeExit(exit: ServerExit): string {

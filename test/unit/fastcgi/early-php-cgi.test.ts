@@ -88,6 +88,14 @@ describe('PhpFastCgiServer.adopt (the php-cgi the start script started)', () => 
     await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(new Error(`php-cgi (pid ${early.pid}) had already exited`));
   });
 
+  it('reports why php-cgi could not start, even when what is at its socket path cannot be removed (a folder)', async () => {
+    fs.mkdirSync(`${path.join(dir, 'folder-in-the-way')}.sock`);
+    const early = startChild('folder-in-the-way', `exec ${PHP_CGI} -b $EARLY.sock`);
+    // Usually caught running (then its own words say why); on a slow machine it may be gone already.
+    await expect(PhpFastCgiServer.adopt(options, early)).rejects.toThrow(/before answering FastCGI requests: .*Couldn't create FastCGI listen socket|had already exited/);
+    expect(fs.statSync(`${early.path}.sock`).isDirectory()).toBe(true);
+  });
+
   it('refuses a child that exited before it exec’d php-cgi (reaped, it is no child any more)', async () => {
     const early = startChild('exits', 'exit 3');
     await new Promise((resolve) => early.child.once('exit', resolve));
