@@ -109,8 +109,8 @@ function parseStatus(value: string): { code: number; reasonPhrase: string | unde
   const code = match ? Number(match[1]) : Number.NaN;
   // 1xx are never a final answer, and HTTP defines no class above 5xx (RFC 9110 §15).
   if (!(code >= 200 && code <= 599)) throw new InvalidCgiResponseError(`php-cgi sent an invalid Status header: ${JSON.stringify(value)}`);
-  const reasonPhrase = match![2];
-  return { code, reasonPhrase: reasonPhrase === undefined || reasonPhrase === '' ? undefined : reasonPhrase };
+  // Never empty: the value was trimmed, so text after the code starts and ends with a non-blank.
+  return { code, reasonPhrase: match![2] };
 }
 
 /**

@@ -120,6 +120,21 @@ describe('buildCgiEnvironment: server address and scheme', () => {
     expect(env.SERVER_NAME).toBe('example.com');
   });
 
+  it("ignores an X-Forwarded-Port that is not 1 to 5 digits, and keeps the Host's port", () => {
+    for (const port of ['8443abc', 'abc8443', '123456', '443, 8443']) {
+      const env = build({ request: request({}, { host: ['example.com:8080'], 'x-forwarded-port': [port] }) });
+      expect(env.SERVER_PORT, port).toBe('8080');
+    }
+  });
+
+  it("ignores a Host that is not host[:port] as a whole: SERVER_NAME falls back to 'localhost' and the port to the scheme's", () => {
+    // An unbracketed IPv6 address, and a port with trailing garbage: no prefix or suffix is taken for the real thing.
+    for (const host of ['fe80::1', 'example.com:8080x', 'a:b:8080']) {
+      const env = build({ request: request({}, { host: [host] }) });
+      expect([env.SERVER_NAME, env.SERVER_PORT], host).toEqual(['localhost', '80']);
+    }
+  });
+
   it("falls back to 'localhost' without a Host", () => {
     const env = build();
     expect(env.SERVER_NAME).toBe('localhost');
@@ -155,6 +170,11 @@ describe('buildCgiEnvironment: REMOTE_ADDR', () => {
   it('uses the last entry of the last X-Forwarded-For header when there are several', () => {
     const env = build({ request: request({ sourceIp: undefined }, { 'x-forwarded-for': ['1.1.1.1', '4.4.4.4, 5.5.5.5'] }) });
     expect(env.REMOTE_ADDR).toBe('5.5.5.5');
+  });
+
+  it('takes a last X-Forwarded-For header holding one address whole, not run together with the header before it', () => {
+    const env = build({ request: request({ sourceIp: undefined }, { 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }) });
+    expect(env.REMOTE_ADDR).toBe('2.2.2.2');
   });
 
   it('falls back to 127.0.0.1', () => {

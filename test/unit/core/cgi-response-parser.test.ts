@@ -138,6 +138,29 @@ describe('parseCgiResponse: invalid output', () => {
     expect(() => parse(huge)).toThrow(InvalidCgiResponseError);
   });
 
+  it('accepts a header block of exactly 1 MiB, its last newline included, and rejects one a byte longer', () => {
+    // 'X-Big: ' is 7 bytes: the last header line's LF is byte 7 + n.
+    const block = (lfIndex: number) => `X-Big: ${'a'.repeat(lfIndex - 7)}\n\nbody`;
+    expect(parse(block(1024 * 1024 - 1)).body.toString()).toBe('body');
+    expect(() => parse(block(1024 * 1024))).toThrow(/no CGI header block/);
+  });
+
+  it('says what is wrong with a malformed header line, quoting at most its first 200 characters', () => {
+    const message = (line: string, why: string) => new InvalidCgiResponseError(`php-cgi sent a malformed header line: ${JSON.stringify(line)} (${why})`);
+    expect(() => parse('X-A: 1\r\nNoColonHere\r\n\r\n')).toThrow(message('NoColonHere', 'no colon'));
+    // A one-character first line is a line like any other, not the blank line that ends the block.
+    expect(() => parse('A\nX-B: 1\n\n')).toThrow(message('A', 'no colon'));
+    expect(() => parse(': value\r\n\r\n')).toThrow(message(': value', 'the field name is not a token'));
+    expect(() => parse('X-A: a\u0000b\r\n\r\n')).toThrow(message('X-A: a\u0000b', 'a control character in the value'));
+    const long = `Not a header ${'x'.repeat(300)}`;
+    expect(() => parse(`${long}\r\n\r\n`)).toThrow(message(long.slice(0, 200), 'no colon'));
+  });
+
+  it('ends lines at LF or CRLF only: a CR without its LF, at the start or after a newline, is part of a (malformed) line, never a blank line', () => {
+    expect(() => parse('\rX-A: 1\r\n\r\nbody')).toThrow('php-cgi sent a malformed header line: "\\rX-A: 1" (the field name is not a token)');
+    expect(() => parse('X-A: 1\n\rX-B: 2\n\nbody')).toThrow('php-cgi sent a malformed header line: "\\rX-B: 2" (the field name is not a token)');
+  });
+
   it('is an Error subclass with its own name', () => {
     try {
       parse('no header');

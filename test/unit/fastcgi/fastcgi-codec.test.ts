@@ -17,6 +17,7 @@ import {
   FastCgiProtocolError,
   KEEP_CONN,
   MAX_CONTENT_LENGTH,
+  nameValuePairLength,
   ProtocolStatus,
   RecordParser,
   RecordType,
@@ -46,6 +47,15 @@ describe('record header', () => {
     expect(() => encodeHeader({ ...base, contentLength: MAX_CONTENT_LENGTH + 1 })).toThrow(RangeError);
     expect(() => encodeHeader({ ...base, requestId: 0x10000 })).toThrow(RangeError);
     expect(() => encodeHeader({ ...base, paddingLength: 256 })).toThrow(RangeError);
+  });
+
+  it('names the field and its range when refusing a value, for the header, the PARAMS stream and a whole request', () => {
+    const base = { version: 1, type: RecordType.Stdin, requestId: 1, contentLength: 0, paddingLength: 0 };
+    expect(() => encodeHeader({ ...base, requestId: 0x10000 })).toThrow(new RangeError('FastCGI requestId must be an integer from 0 to 65535, not 65536'));
+    expect(() => encodeHeader({ ...base, contentLength: 0x10000 })).toThrow(new RangeError('FastCGI contentLength must be an integer from 0 to 65535, not 65536'));
+    expect(() => encodeHeader({ ...base, paddingLength: 256 })).toThrow(new RangeError('FastCGI paddingLength must be an integer from 0 to 255, not 256'));
+    expect(() => encodeParams(-1, {})).toThrow(new RangeError('FastCGI requestId must be an integer from 0 to 65535, not -1'));
+    expect(() => encodeRequest(1.5, {}, Buffer.alloc(0))).toThrow(new RangeError('FastCGI requestId must be an integer from 0 to 65535, not 1.5'));
   });
 
   it('refuses to decode fewer than 8 bytes, counted from the offset, and says how many it got', () => {
@@ -99,6 +109,15 @@ describe('name-value pairs', () => {
     expect(decodeNameValuePairs(pair)).toEqual([[name, value]]);
   });
 
+  it('nameValuePairLength gives the bytes encodeNameValuePair writes, on either side of the 127-byte boundary', () => {
+    for (const nameBytes of [0, 1, 126, 127, 128, 300]) {
+      for (const valueBytes of [0, 127, 128, 70_000]) {
+        const pair = encodeNameValuePair('n'.repeat(nameBytes), 'v'.repeat(valueBytes));
+        expect(nameValuePairLength(nameBytes, valueBytes), `${nameBytes}/${valueBytes}`).toBe(pair.length);
+      }
+    }
+  });
+
   it('counts lengths in bytes, not characters', () => {
     const pair = encodeNameValuePair('HTTP_X_NAME', 'é'.repeat(64)); // 128 bytes of UTF-8
     expect(pair[1]).toBe(0x80);
@@ -123,6 +142,8 @@ describe('name-value pairs', () => {
     expect(() => decodeNameValuePairs(Buffer.from([1]))).toThrow(new FastCgiProtocolError('name-value pair cut short in its lengths'));
     expect(() => decodeNameValuePairs(Buffer.from([1, 0x80, 0, 0]))).toThrow(new FastCgiProtocolError('name-value pair cut short in a 4-byte length'));
     expect(() => decodeNameValuePairs(Buffer.from([1, 1, 0x41]))).toThrow(new FastCgiProtocolError('name-value pair longer than its record'));
+    // A complete 4-byte name length that ends the record: what is missing is the value's length.
+    expect(() => decodeNameValuePairs(Buffer.from([0x80, 0, 0, 1]))).toThrow(new FastCgiProtocolError('name-value pair cut short in its lengths'));
   });
 });
 
@@ -166,6 +187,17 @@ describe('PARAMS stream', () => {
         expect(record!.content.equals(encodeNameValuePair(name, value)), `${name}=${JSON.stringify(value)}`).toBe(true);
       }
     }
+  });
+
+  it('fills a record up to exactly 65535 bytes, and starts the next one only for a pair that does not fit', () => {
+    // 1 + 4 + 1 + 65_529 = 65_535 bytes: one pair filling a whole record.
+    expect(parseAll(join(encodeParams(1, { A: 'a'.repeat(65_529) }))).map((r) => r.content.length)).toEqual([65_535, 0]);
+    // Two pairs of 1 + 4 + 1 + 32_760 = 32_766 bytes and one of 1 + 1 + 1 = 3 bytes: 65_535 bytes again.
+    const full = { A: 'a'.repeat(32_760), B: 'b'.repeat(32_760), C: '' };
+    expect(parseAll(join(encodeParams(1, full))).map((r) => r.content.length)).toEqual([65_535, 0]);
+    const records = parseAll(join(encodeParams(1, { ...full, D: '' })));
+    expect(records.map((r) => r.content.length)).toEqual([65_535, 3, 0]);
+    expect(decodeNameValuePairs(records[1]!.content)).toEqual([['D', '']]);
   });
 
   it('refuses, before anything is sent, a single parameter too large for one record', () => {
@@ -318,6 +350,43 @@ describe('RecordParser', () => {
 
   it('rejects a stream that is not FastCGI 1', () => {
     expect(() => new RecordParser().push(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(FastCgiProtocolError);
+  });
+
+  it('names the version and record type of a stream that is not FastCGI 1, in a FastCgiProtocolError', () => {
+    let error: unknown;
+    try {
+      new RecordParser().push(Buffer.from('HTTP/1.1 200 OK\r\n'));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(FastCgiProtocolError);
+    // 'H' is 72 and 'T' 84: an HTTP answer where FastCGI was expected.
+    expect(String(error)).toBe('FastCgiProtocolError: unsupported FastCGI version 72 (record type 84)');
+  });
+
+  it('gives a record whose content lies in one read as a slice of that read, not a copy, however the reads before it were cut', () => {
+    const content = Buffer.alloc(5000, 0x61);
+    const [header] = encodeRecord(RecordType.Stdout, 1, content);
+    const read = (bytes: Buffer): Buffer => {
+      const own = Buffer.alloc(bytes.length); // not from Node's shared pool, so its memory is its own
+      bytes.copy(own);
+      return own;
+    };
+    const cuts: Record<string, Buffer[]> = {
+      'header and content in one read': [read(Buffer.concat([header!, content]))],
+      'header, then content': [read(header!), read(content)],
+      'header in two reads, then content': [read(header!.subarray(0, 3)), read(header!.subarray(3)), read(content)],
+      'header, an empty read, then content': [read(header!), Buffer.alloc(0), read(content)],
+    };
+    for (const [cut, reads] of Object.entries(cuts)) {
+      const parser = new RecordParser();
+      const records = reads.flatMap((chunk) => parser.push(chunk));
+      expect(records, cut).toHaveLength(1);
+      const last = reads.at(-1)!;
+      expect(records[0]!.content.buffer, cut).toBe(last.buffer);
+      expect(records[0]!.content.byteOffset, cut).toBe(last.byteOffset + last.length - content.length);
+      expect(records[0]!.content.equals(content), cut).toBe(true);
+    }
   });
 });
 

@@ -163,4 +163,14 @@ describe('LineSplitter', () => {
     expect(split(['a\r\nb', 'c\nd'])).toEqual(['a', 'bc', 'd']);
     expect(split([Buffer.from('x\n'), 'y\n', Buffer.from('z')])).toEqual(['x', 'y', 'z']);
   });
+
+  it('is empty after flush: flushing again emits nothing, and a later line does not carry the flushed one', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line));
+    splitter.push('partial');
+    splitter.flush();
+    splitter.flush();
+    splitter.push('next\n');
+    expect(lines).toEqual(['partial', 'next']);
+  });
 });
