@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
@@ -68,6 +68,27 @@ function pgrep(pattern: string): string {
   } catch {
     return ''; // exit code 1: nothing matched
   }
+}
+
+/** An executable shell script standing in for php-cgi (or for what a broken layer ships as php-cgi). */
+function fakeBinary(name: string, shell: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${shell}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** Whether `pid` still runs (a zombie no longer does), polled until it stops or `ms` have passed. */
+async function stillRunningAfter(pid: number, ms: number): Promise<boolean> {
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let waited = 0; waited < ms && running(); waited += 20) await realSleep(20);
+  return running();
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -212,6 +233,14 @@ describe.each([
     expect((error as Error).message).toMatch(/signal SIG(SEGV|KILL)/);
   });
 
+  it('rejects with PhpCrashError when php-cgi exits with code 0 without writing anything', async () => {
+    const silent = new CgiExecutor({ phpCgiBinary: '/bin/true', spawnerBinary });
+    const error = await silent.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
+    await silent.stop();
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect(error).toMatchObject({ name: 'PhpCrashError', message: 'php-cgi exited (code 0) without writing a response' });
+  });
+
   it('rejects with PhpCrashError for a missing binary', async () => {
     const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi'), spawnerBinary });
     const error = await missing.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
@@ -220,11 +249,11 @@ describe.each([
     expect((error as Error).message).toContain('ENOENT');
   });
 
-  it('kills PHP and its children when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
+  it('kills PHP and its children (SIGKILL: even one that ignores SIGTERM) when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
     vi.useFakeTimers(FAKE_CLOCK);
     try {
       const child = `${marker}-sleeper`;
-      const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
+      const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'trap \\"\\" TERM; sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
       const outcome = settledState(executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 300 })));
       // Wait until PHP and its child really run, so the checks below are not vacuous.
       for (let i = 0; i < 250 && pgrep(child) === ''; i++) await realSleep(20);
@@ -237,7 +266,9 @@ describe.each([
 
       vi.advanceTimersByTime(1);
       vi.useRealTimers();
-      expect(await outcome.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+      const error = await outcome.promise.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhpTimeoutError);
+      expect(error).toMatchObject({ name: 'PhpTimeoutError', message: 'php-cgi was still running at the deadline and was killed' });
       await realSleep(100);
       expect(pgrep(child)).toBe('');
       expect(pidsWithEnvironment(file)).toEqual([]);
@@ -249,12 +280,15 @@ describe.each([
   it('kills PHP at once when the deadline has already passed: the clock need not move', async () => {
     vi.useFakeTimers(FAKE_CLOCK);
     try {
-      // Were it not killed, the script would answer "late" after 5 s instead of being refused.
-      const file = script('late.php', '<?php sleep(5); echo "late";');
+      // Were it not killed, the script would run on for 2 s and leave its file behind. The
+      // deadline timer fires before php-cgi's pid is known: the kill must come when it is.
+      const ran = path.join(dir, `${marker}-late-${spawnerBinary ? 'spawner' : 'node'}.ran`);
+      const file = script('late.php', `<?php sleep(2); file_put_contents(${JSON.stringify(ran)}, "ran"); echo "late";`);
       const late = executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() - 1000 }));
       vi.advanceTimersByTime(0);
       vi.useRealTimers();
       await expect(late).rejects.toBeInstanceOf(PhpTimeoutError);
+      expect(existsSync(ran)).toBe(false);
     } finally {
       vi.useRealTimers();
     }
@@ -290,6 +324,22 @@ describe.each([
     await new Promise((r) => setTimeout(r, 100));
     expect(pgrep(`${marker}-late`)).toBe('');
   });
+
+  it('answers once php-cgi exits even while processes that left its process group (setsid) hold its stdout and its stderr', async () => {
+    // The group kill after php-cgi's exit cannot reach them: the pipes are let go of instead.
+    const holders = `${marker}-escaped-${spawnerBinary ? 'spawner' : 'node'}`;
+    const file = script(
+      `${holders}.php`,
+      `<?php proc_close(proc_open(['sh', '-c', 'setsid sh -c "sleep 30; : ${holders}-stdout" 2>/dev/null & setsid sh -c "sleep 30; : ${holders}-stderr" >/dev/null &'], [], $pipes)); echo "done";`,
+    );
+    try {
+      const output = await executor.execute(phpRequest(cgiEnv(file)));
+      expect(parseCgiResponse(output).body.toString()).toBe('done');
+    } finally {
+      // Each leads a group of its own (setsid): the runtime leaves them, the test does not.
+      for (const pid of pgrep(holders).split('\n').filter(Boolean)) process.kill(-Number(pid), 'SIGKILL');
+    }
+  }, 10_000);
 
   it('start() rejects with a clear message for /bin/false', async () => {
     await expect(new CgiExecutor({ phpCgiBinary: '/bin/false' }).start()).rejects.toThrow(/\/bin\/false -v exited with code 1/);
