@@ -380,7 +380,11 @@ describe('CgiExecutor through cgi-spawner', () => {
 
   it('fails the request a killed spawner was running, stops its php-cgi, and serves the next one with a new spawner', async () => {
     const pidFile = path.join(dir, `${marker}-spawner.pid`);
-    const file = script(`${marker}-orphan.php`, `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`);
+    // php-cgi dies with its spawner (PR_SET_PDEATHSIG); the job it left in the background does not.
+    const file = script(
+      `${marker}-orphan.php`,
+      `<?php exec("sleep 20 > /dev/null 2>&1 &"); file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`,
+    );
     const running = executor.execute(phpRequest(cgiEnv(file)));
     const spawner = await parentWhileRunning(file, pidFile);
     process.kill(spawner, 'SIGKILL');
@@ -412,13 +416,60 @@ describe('CgiExecutor through cgi-spawner', () => {
       // After its grace second the spawner itself is killed, which ends the request.
       vi.advanceTimersByTime(1000);
       vi.useRealTimers();
-      expect(await running.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+      const error = await running.promise.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhpTimeoutError);
+      expect((error as Error).message).toBe('php-cgi was still running at the deadline and was killed');
     } finally {
       vi.useRealTimers();
     }
     expect(pidsWithEnvironment(file)).toEqual([]);
     const hello = script('after-stopped.php', '<?php echo posix_getppid();');
     expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(hello)))).body.toString())).not.toBe(spawner);
+  });
+
+  it('logs the partial last line of stderr of a request whose spawner was killed', async () => {
+    const pidFile = path.join(dir, `${marker}-partial.pid`);
+    // One write: the spawner forwards "ready" and "partial" together, so once "ready" is logged
+    // "partial" has arrived too, waiting for a newline that never comes.
+    const file = script(
+      `${marker}-partial.php`,
+      `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); file_put_contents("php://stderr", "ready\\npartial"); sleep(20);`,
+    );
+    const request = phpRequest(cgiEnv(file));
+    const running = executor.execute(request);
+    const spawner = await parentWhileRunning(file, pidFile);
+    for (let i = 0; i < 250 && request.lines.length === 0; i++) await realSleep(20);
+    expect(request.lines).toEqual(['ready']);
+    process.kill(spawner, 'SIGKILL');
+    await expect(running).rejects.toBeInstanceOf(PhpCrashError);
+    expect(request.lines).toEqual(['ready', 'partial']);
+  });
+
+  it('keeps its spawner once the deadline of a request that already ended passes (answered, or php-cgi could not be started)', async () => {
+    const file = script('same-spawner.php', '<?php echo posix_getppid();');
+    const parent = Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString());
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      const answered = await executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 500 }));
+      expect(Number(parseCgiResponse(answered).body.toString())).toBe(parent);
+      // One environment string over the kernel's 128 KB: execve() fails, the spawner says so and lives on.
+      const tooLarge = executor.execute(phpRequest(cgiEnv(file, { HTTP_X_LARGE: 'x'.repeat(200 * 1024) }), { deadline: Date.now() + 500 }));
+      await expect(tooLarge).rejects.toThrow(/E2BIG/);
+      // Past both deadlines and the spawner's grace second: nothing may kill the spawner now.
+      vi.advanceTimersByTime(2000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString())).toBe(parent);
+  });
+
+  it('stop() ends the spawner', async () => {
+    const own = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: SPAWNER });
+    const file = script('stop.php', '<?php echo posix_getppid();');
+    const spawner = Number(parseCgiResponse(await own.execute(phpRequest(cgiEnv(file)))).body.toString());
+    expect(readFileSync(`/proc/${spawner}/comm`, 'utf8').trim()).toBe('cgi-spawner');
+    await own.stop();
+    expect(await stillRunningAfter(spawner, 5000)).toBe(false);
   });
 
   it('checks the spawner at start() and, when it cannot start php-cgi, spawns from Node instead, saying so', async () => {
