@@ -482,6 +482,53 @@ describe('CgiExecutor through cgi-spawner', () => {
     await broken.stop();
   });
 
+  // What php-cgi -v prints passes start()'s own check; what the spawner's run of it does fails its check.
+  const VERSION = '[ "$1" = -v ] && { echo "PHP 8.3.0 (cgi-fcgi)"; exit 0; }';
+  it.each([
+    ['exits 0 without output, a second late', `${VERSION}\nsleep 1\nexit 0`, 'php-cgi exited with code 0 without output'],
+    ['writes an answer but exits with code 3', `${VERSION}\nprintf 'Status: 500\\r\\n\\r\\n'\nexit 3`, 'php-cgi exited with code 3'],
+    ['dies of a signal', `${VERSION}\nkill -KILL $$`, 'php-cgi died of SIGKILL without output'],
+  ])('start() waits for the spawner check, and falls back to Node when php-cgi started by the spawner %s, saying why', async (name, shell, reason) => {
+    const fake = fakeBinary(`php-cgi-that-${name.replaceAll(/\W+/g, '-')}`, shell);
+    const lines: string[] = [];
+    const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
+    await checked.start();
+    expect(lines).toEqual([`${SPAWNER} cannot start php-cgi (${reason}): php-cgi is spawned from Node instead`]);
+    // The spawner that failed its check does not linger.
+    for (let i = 0; i < 250 && pgrep(`${SPAWNER} ${fake}`) !== ''; i++) await realSleep(20);
+    expect(pgrep(`${SPAWNER} ${fake}`)).toBe('');
+    await checked.stop();
+  });
+
+  it('reports a spawner that fails its check on stderr when no log is given', async () => {
+    const fake = fakeBinary('php-cgi-exit-3', `${VERSION}\nexit 3`);
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER });
+      await checked.start();
+      await checked.stop();
+      expect(write.mock.calls.map(([text]) => text)).toContain(`${SPAWNER} cannot start php-cgi (php-cgi exited with code 3 without output): php-cgi is spawned from Node instead\n`);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it("checks the spawner with this process's environment, as requests get it (LD_LIBRARY_PATH)", async () => {
+    // Stands in for a php-cgi that only finds its libraries through a variable of the function's environment.
+    const variable = `CGI_EXECUTOR_TEST_${randomUUID().replaceAll('-', '_')}`;
+    const fake = fakeBinary('php-cgi-needing-a-variable', `${VERSION}\n[ -n "$${variable}" ] || exit 1\nexec ${PHP_CGI} "$@"`);
+    const lines: string[] = [];
+    process.env[variable] = '1';
+    try {
+      const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
+      await checked.start();
+      await checked.stop();
+    } finally {
+      delete process.env[variable];
+    }
+    expect(lines).toEqual([]);
+  });
+
   it('keeps a spawner that passes the check at start(), quietly', async () => {
     const lines: string[] = [];
     const checked = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
