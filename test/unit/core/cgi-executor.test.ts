@@ -554,6 +554,33 @@ describe('CgiExecutor through cgi-spawner', () => {
   });
 });
 
+describe('CgiExecutor.start() checks the php-cgi binary with -v', () => {
+  it('accepts a version line after startup warnings, and a two-digit major version', async () => {
+    const fake = fakeBinary('php-cgi-10', 'echo "PHP Warning:  PHP Startup: Unable to load dynamic library \'redis.so\'"\necho "PHP 10.0.0 (cgi-fcgi) (built: Jan  1 2031)"');
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).resolves.toBeUndefined();
+  });
+
+  it('refuses a binary that mentions a PHP version anywhere but at the start of a line', async () => {
+    const fake = fakeBinary('not-php-cgi', 'echo "not-php 1.0, compatible with PHP 8.3"');
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(`${fake} -v did not print a PHP version: not-php 1.0, compatible with PHP 8.3\n`);
+  });
+
+  it('quotes the first 200 characters of what a binary without a version printed', async () => {
+    const fake = fakeBinary('chatty-php-cgi', `printf '%0300d' 0`);
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(new Error(`${fake} -v did not print a PHP version: ${'0'.repeat(200)}`));
+  });
+
+  it("quotes the first 500 characters of a failing binary's stderr (a missing shared library)", async () => {
+    const missing = `php-cgi: error while loading shared libraries: libonig.so.5: cannot open shared object file: No such file or directory ${'.'.repeat(500)}`;
+    const fake = fakeBinary('php-cgi-without-its-libraries', `echo '${missing}' >&2\nexit 127`);
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(new Error(`${fake} -v exited with code 127: ${missing.slice(0, 500)}`));
+  });
+
+  it('gives the binary no stdin: one that reads it ends at once rather than hanging start()', async () => {
+    await expect(new CgiExecutor({ phpCgiBinary: '/bin/cat' }).start()).rejects.toThrow(new Error('/bin/cat -v did not print a PHP version: '));
+  }, 10_000);
+});
+
 describe('what PHP sees from buildCgiEnvironment', () => {
   const executor = new CgiExecutor({ phpCgiBinary: PHP_CGI });
 
