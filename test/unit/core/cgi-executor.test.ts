@@ -158,6 +158,16 @@ describe.each([
     expect(response.body.toString()).toBe('ignored');
   });
 
+  it('rejects with PhpCrashError, and nothing else breaks, when PHP dies before reading a large body', async () => {
+    // Our end of its stdin then fails with EPIPE while the body is still being written.
+    const file = script('die-before-body.php', '<?php posix_kill(getmypid(), 9);');
+    const body = randomBytes(4 * 1024 * 1024);
+    const env = cgiEnv(file, { REQUEST_METHOD: 'PUT', CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
+    const error = await executor.execute(phpRequest(env, { body })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toBe('php-cgi was killed by signal SIGKILL after writing 0 bytes of output');
+  });
+
   it('sends each stderr line to log, split correctly', async () => {
     const file = script(
       'stderr.php',
