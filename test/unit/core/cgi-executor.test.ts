@@ -455,7 +455,7 @@ describe('CgiExecutor through cgi-spawner', () => {
     expect(request.lines).toEqual(['ready', 'partial']);
   });
 
-  it('keeps its spawner once the deadline of a request that already ended passes (answered, or php-cgi could not be started)', async () => {
+  it('keeps its spawner once the deadline of a request that already ended passes (answered, or php-cgi could not be started, also after the deadline)', async () => {
     const file = script('same-spawner.php', '<?php echo posix_getppid();');
     const parent = Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString());
     vi.useFakeTimers(FAKE_CLOCK);
@@ -465,7 +465,11 @@ describe('CgiExecutor through cgi-spawner', () => {
       // One environment string over the kernel's 128 KB: execve() fails, the spawner says so and lives on.
       const tooLarge = executor.execute(phpRequest(cgiEnv(file, { HTTP_X_LARGE: 'x'.repeat(200 * 1024) }), { deadline: Date.now() + 500 }));
       await expect(tooLarge).rejects.toThrow(/E2BIG/);
-      // Past both deadlines and the spawner's grace second: nothing may kill the spawner now.
+      // The same, its deadline passed before the spawner's answer came: a timeout, for a spawner that did answer.
+      const lateAndTooLarge = executor.execute(phpRequest(cgiEnv(file, { HTTP_X_LARGE: 'x'.repeat(200 * 1024) }), { deadline: Date.now() - 1 }));
+      vi.advanceTimersByTime(0);
+      await expect(lateAndTooLarge).rejects.toBeInstanceOf(PhpTimeoutError);
+      // Past the deadlines and the spawner's grace second: nothing may kill the spawner now.
       vi.advanceTimersByTime(2000);
     } finally {
       vi.useRealTimers();
