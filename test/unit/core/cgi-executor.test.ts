@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
@@ -70,6 +70,27 @@ function pgrep(pattern: string): string {
   }
 }
 
+/** An executable shell script standing in for php-cgi (or for what a broken layer ships as php-cgi). */
+function fakeBinary(name: string, shell: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${shell}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** Whether `pid` still runs (a zombie no longer does), polled until it stops or `ms` have passed. */
+async function stillRunningAfter(pid: number, ms: number): Promise<boolean> {
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let waited = 0; waited < ms && running(); waited += 20) await realSleep(20);
+  return running();
+}
+
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 /** The deadline timers run on a fake clock; real waits (realSleep) and child processes do not. */
@@ -135,6 +156,16 @@ describe.each([
     const env = cgiEnv(file, { REQUEST_METHOD: 'PUT', CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
     const response = parseCgiResponse(await executor.execute(phpRequest(env, { body })));
     expect(response.body.toString()).toBe('ignored');
+  });
+
+  it('rejects with PhpCrashError, and nothing else breaks, when PHP dies before reading a large body', async () => {
+    // Our end of its stdin then fails with EPIPE while the body is still being written.
+    const file = script('die-before-body.php', '<?php posix_kill(getmypid(), 9);');
+    const body = randomBytes(4 * 1024 * 1024);
+    const env = cgiEnv(file, { REQUEST_METHOD: 'PUT', CONTENT_LENGTH: String(body.length), CONTENT_TYPE: 'application/octet-stream' });
+    const error = await executor.execute(phpRequest(env, { body })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toBe('php-cgi was killed by signal SIGKILL after writing 0 bytes of output');
   });
 
   it('sends each stderr line to log, split correctly', async () => {
@@ -212,6 +243,14 @@ describe.each([
     expect((error as Error).message).toMatch(/signal SIG(SEGV|KILL)/);
   });
 
+  it('rejects with PhpCrashError when php-cgi exits with code 0 without writing anything', async () => {
+    const silent = new CgiExecutor({ phpCgiBinary: '/bin/true', spawnerBinary });
+    const error = await silent.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
+    await silent.stop();
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect(error).toMatchObject({ name: 'PhpCrashError', message: 'php-cgi exited (code 0) without writing a response' });
+  });
+
   it('rejects with PhpCrashError for a missing binary', async () => {
     const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi'), spawnerBinary });
     const error = await missing.execute(phpRequest(cgiEnv(path.join(dir, 'hello.php')))).catch((e: unknown) => e);
@@ -220,11 +259,11 @@ describe.each([
     expect((error as Error).message).toContain('ENOENT');
   });
 
-  it('kills PHP and its children when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
+  it('kills PHP and its children (SIGKILL: even one that ignores SIGTERM) when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
     vi.useFakeTimers(FAKE_CLOCK);
     try {
       const child = `${marker}-sleeper`;
-      const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
+      const file = script(`${marker}.php`, `<?php shell_exec("sh -c 'trap \\"\\" TERM; sleep 30; echo ${child}'"); sleep(10); echo "too late";`);
       const outcome = settledState(executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 300 })));
       // Wait until PHP and its child really run, so the checks below are not vacuous.
       for (let i = 0; i < 250 && pgrep(child) === ''; i++) await realSleep(20);
@@ -237,7 +276,9 @@ describe.each([
 
       vi.advanceTimersByTime(1);
       vi.useRealTimers();
-      expect(await outcome.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+      const error = await outcome.promise.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhpTimeoutError);
+      expect(error).toMatchObject({ name: 'PhpTimeoutError', message: 'php-cgi was still running at the deadline and was killed' });
       await realSleep(100);
       expect(pgrep(child)).toBe('');
       expect(pidsWithEnvironment(file)).toEqual([]);
@@ -249,12 +290,15 @@ describe.each([
   it('kills PHP at once when the deadline has already passed: the clock need not move', async () => {
     vi.useFakeTimers(FAKE_CLOCK);
     try {
-      // Were it not killed, the script would answer "late" after 5 s instead of being refused.
-      const file = script('late.php', '<?php sleep(5); echo "late";');
+      // Were it not killed, the script would run on for 2 s and leave its file behind. The
+      // deadline timer fires before php-cgi's pid is known: the kill must come when it is.
+      const ran = path.join(dir, `${marker}-late-${spawnerBinary ? 'spawner' : 'node'}.ran`);
+      const file = script('late.php', `<?php sleep(2); file_put_contents(${JSON.stringify(ran)}, "ran"); echo "late";`);
       const late = executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() - 1000 }));
       vi.advanceTimersByTime(0);
       vi.useRealTimers();
       await expect(late).rejects.toBeInstanceOf(PhpTimeoutError);
+      expect(existsSync(ran)).toBe(false);
     } finally {
       vi.useRealTimers();
     }
@@ -290,6 +334,22 @@ describe.each([
     await new Promise((r) => setTimeout(r, 100));
     expect(pgrep(`${marker}-late`)).toBe('');
   });
+
+  it('answers once php-cgi exits even while processes that left its process group (setsid) hold its stdout and its stderr', async () => {
+    // The group kill after php-cgi's exit cannot reach them: the pipes are let go of instead.
+    const holders = `${marker}-escaped-${spawnerBinary ? 'spawner' : 'node'}`;
+    const file = script(
+      `${holders}.php`,
+      `<?php proc_close(proc_open(['sh', '-c', 'setsid sh -c "sleep 30; : ${holders}-stdout" 2>/dev/null & setsid sh -c "sleep 30; : ${holders}-stderr" >/dev/null &'], [], $pipes)); echo "done";`,
+    );
+    try {
+      const output = await executor.execute(phpRequest(cgiEnv(file)));
+      expect(parseCgiResponse(output).body.toString()).toBe('done');
+    } finally {
+      // Each leads a group of its own (setsid): the runtime leaves them, the test does not.
+      for (const pid of pgrep(holders).split('\n').filter(Boolean)) process.kill(-Number(pid), 'SIGKILL');
+    }
+  }, 10_000);
 
   it('start() rejects with a clear message for /bin/false', async () => {
     await expect(new CgiExecutor({ phpCgiBinary: '/bin/false' }).start()).rejects.toThrow(/\/bin\/false -v exited with code 1/);
@@ -330,7 +390,11 @@ describe('CgiExecutor through cgi-spawner', () => {
 
   it('fails the request a killed spawner was running, stops its php-cgi, and serves the next one with a new spawner', async () => {
     const pidFile = path.join(dir, `${marker}-spawner.pid`);
-    const file = script(`${marker}-orphan.php`, `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`);
+    // php-cgi dies with its spawner (PR_SET_PDEATHSIG); the job it left in the background does not.
+    const file = script(
+      `${marker}-orphan.php`,
+      `<?php exec("sleep 20 > /dev/null 2>&1 &"); file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); sleep(20); echo "never";`,
+    );
     const running = executor.execute(phpRequest(cgiEnv(file)));
     const spawner = await parentWhileRunning(file, pidFile);
     process.kill(spawner, 'SIGKILL');
@@ -362,13 +426,64 @@ describe('CgiExecutor through cgi-spawner', () => {
       // After its grace second the spawner itself is killed, which ends the request.
       vi.advanceTimersByTime(1000);
       vi.useRealTimers();
-      expect(await running.promise.catch((e: unknown) => e)).toBeInstanceOf(PhpTimeoutError);
+      const error = await running.promise.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhpTimeoutError);
+      expect((error as Error).message).toBe('php-cgi was still running at the deadline and was killed');
     } finally {
       vi.useRealTimers();
     }
     expect(pidsWithEnvironment(file)).toEqual([]);
     const hello = script('after-stopped.php', '<?php echo posix_getppid();');
     expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(hello)))).body.toString())).not.toBe(spawner);
+  });
+
+  it('logs the partial last line of stderr of a request whose spawner was killed', async () => {
+    const pidFile = path.join(dir, `${marker}-partial.pid`);
+    // One write: the spawner forwards "ready" and "partial" together, so once "ready" is logged
+    // "partial" has arrived too, waiting for a newline that never comes.
+    const file = script(
+      `${marker}-partial.php`,
+      `<?php file_put_contents(${JSON.stringify(pidFile)}, posix_getppid()); file_put_contents("php://stderr", "ready\\npartial"); sleep(20);`,
+    );
+    const request = phpRequest(cgiEnv(file));
+    const running = executor.execute(request);
+    const spawner = await parentWhileRunning(file, pidFile);
+    for (let i = 0; i < 250 && request.lines.length === 0; i++) await realSleep(20);
+    expect(request.lines).toEqual(['ready']);
+    process.kill(spawner, 'SIGKILL');
+    await expect(running).rejects.toBeInstanceOf(PhpCrashError);
+    expect(request.lines).toEqual(['ready', 'partial']);
+  });
+
+  it('keeps its spawner once the deadline of a request that already ended passes (answered, or php-cgi could not be started, also after the deadline)', async () => {
+    const file = script('same-spawner.php', '<?php echo posix_getppid();');
+    const parent = Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString());
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      const answered = await executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 500 }));
+      expect(Number(parseCgiResponse(answered).body.toString())).toBe(parent);
+      // One environment string over the kernel's 128 KB: execve() fails, the spawner says so and lives on.
+      const tooLarge = executor.execute(phpRequest(cgiEnv(file, { HTTP_X_LARGE: 'x'.repeat(200 * 1024) }), { deadline: Date.now() + 500 }));
+      await expect(tooLarge).rejects.toThrow(/E2BIG/);
+      // The same, its deadline passed before the spawner's answer came: a timeout, for a spawner that did answer.
+      const lateAndTooLarge = executor.execute(phpRequest(cgiEnv(file, { HTTP_X_LARGE: 'x'.repeat(200 * 1024) }), { deadline: Date.now() - 1 }));
+      vi.advanceTimersByTime(0);
+      await expect(lateAndTooLarge).rejects.toBeInstanceOf(PhpTimeoutError);
+      // Past the deadlines and the spawner's grace second: nothing may kill the spawner now.
+      vi.advanceTimersByTime(2000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(Number(parseCgiResponse(await executor.execute(phpRequest(cgiEnv(file)))).body.toString())).toBe(parent);
+  });
+
+  it('stop() ends the spawner', async () => {
+    const own = new CgiExecutor({ phpCgiBinary: PHP_CGI, spawnerBinary: SPAWNER });
+    const file = script('stop.php', '<?php echo posix_getppid();');
+    const spawner = Number(parseCgiResponse(await own.execute(phpRequest(cgiEnv(file)))).body.toString());
+    expect(readFileSync(`/proc/${spawner}/comm`, 'utf8').trim()).toBe('cgi-spawner');
+    await own.stop();
+    expect(await stillRunningAfter(spawner, 5000)).toBe(false);
   });
 
   it('checks the spawner at start() and, when it cannot start php-cgi, spawns from Node instead, saying so', async () => {
@@ -379,6 +494,53 @@ describe('CgiExecutor through cgi-spawner', () => {
     const file = script('fallback.php', '<?php echo posix_getppid();');
     expect(Number(parseCgiResponse(await broken.execute(phpRequest(cgiEnv(file)))).body.toString())).toBe(process.pid);
     await broken.stop();
+  });
+
+  // What php-cgi -v prints passes start()'s own check; what the spawner's run of it does fails its check.
+  const VERSION = '[ "$1" = -v ] && { echo "PHP 8.3.0 (cgi-fcgi)"; exit 0; }';
+  it.each([
+    ['exits 0 without output, a second late', `${VERSION}\nsleep 1\nexit 0`, 'php-cgi exited with code 0 without output'],
+    ['writes an answer but exits with code 3', `${VERSION}\nprintf 'Status: 500\\r\\n\\r\\n'\nexit 3`, 'php-cgi exited with code 3'],
+    ['dies of a signal', `${VERSION}\nkill -KILL $$`, 'php-cgi died of SIGKILL without output'],
+  ])('start() waits for the spawner check, and falls back to Node when php-cgi started by the spawner %s, saying why', async (name, shell, reason) => {
+    const fake = fakeBinary(`php-cgi-that-${name.replaceAll(/\W+/g, '-')}`, shell);
+    const lines: string[] = [];
+    const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
+    await checked.start();
+    expect(lines).toEqual([`${SPAWNER} cannot start php-cgi (${reason}): php-cgi is spawned from Node instead`]);
+    // The spawner that failed its check does not linger.
+    for (let i = 0; i < 250 && pgrep(`${SPAWNER} ${fake}`) !== ''; i++) await realSleep(20);
+    expect(pgrep(`${SPAWNER} ${fake}`)).toBe('');
+    await checked.stop();
+  });
+
+  it('reports a spawner that fails its check on stderr when no log is given', async () => {
+    const fake = fakeBinary('php-cgi-exit-3', `${VERSION}\nexit 3`);
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER });
+      await checked.start();
+      await checked.stop();
+      expect(write.mock.calls.map(([text]) => text)).toContain(`${SPAWNER} cannot start php-cgi (php-cgi exited with code 3 without output): php-cgi is spawned from Node instead\n`);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it("checks the spawner with this process's environment, as requests get it (LD_LIBRARY_PATH)", async () => {
+    // Stands in for a php-cgi that only finds its libraries through a variable of the function's environment.
+    const variable = `CGI_EXECUTOR_TEST_${randomUUID().replaceAll('-', '_')}`;
+    const fake = fakeBinary('php-cgi-needing-a-variable', `${VERSION}\n[ -n "$${variable}" ] || exit 1\nexec ${PHP_CGI} "$@"`);
+    const lines: string[] = [];
+    process.env[variable] = '1';
+    try {
+      const checked = new CgiExecutor({ phpCgiBinary: fake, spawnerBinary: SPAWNER, log: (line) => lines.push(line) });
+      await checked.start();
+      await checked.stop();
+    } finally {
+      delete process.env[variable];
+    }
+    expect(lines).toEqual([]);
   });
 
   it('keeps a spawner that passes the check at start(), quietly', async () => {
@@ -404,6 +566,33 @@ describe('CgiExecutor through cgi-spawner', () => {
     expect(decodeWaitStatus(9)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(decodeWaitStatus(11 | 0x80)).toEqual({ code: null, signal: 'SIGSEGV' }); // with a core dump
   });
+});
+
+describe('CgiExecutor.start() checks the php-cgi binary with -v', () => {
+  it('accepts a version line after startup warnings, and a two-digit major version', async () => {
+    const fake = fakeBinary('php-cgi-10', 'echo "PHP Warning:  PHP Startup: Unable to load dynamic library \'redis.so\'"\necho "PHP 10.0.0 (cgi-fcgi) (built: Jan  1 2031)"');
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).resolves.toBeUndefined();
+  });
+
+  it('refuses a binary that mentions a PHP version anywhere but at the start of a line', async () => {
+    const fake = fakeBinary('not-php-cgi', 'echo "not-php 1.0, compatible with PHP 8.3"');
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(`${fake} -v did not print a PHP version: not-php 1.0, compatible with PHP 8.3\n`);
+  });
+
+  it('quotes the first 200 characters of what a binary without a version printed', async () => {
+    const fake = fakeBinary('chatty-php-cgi', `printf '%0300d' 0`);
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(new Error(`${fake} -v did not print a PHP version: ${'0'.repeat(200)}`));
+  });
+
+  it("quotes the first 500 characters of a failing binary's stderr (a missing shared library)", async () => {
+    const missing = `php-cgi: error while loading shared libraries: libonig.so.5: cannot open shared object file: No such file or directory ${'.'.repeat(500)}`;
+    const fake = fakeBinary('php-cgi-without-its-libraries', `echo '${missing}' >&2\nexit 127`);
+    await expect(new CgiExecutor({ phpCgiBinary: fake }).start()).rejects.toThrow(new Error(`${fake} -v exited with code 127: ${missing.slice(0, 500)}`));
+  });
+
+  it('gives the binary no stdin: one that reads it ends at once rather than hanging start()', async () => {
+    await expect(new CgiExecutor({ phpCgiBinary: '/bin/cat' }).start()).rejects.toThrow(new Error('/bin/cat -v did not print a PHP version: '));
+  }, 10_000);
 });
 
 describe('what PHP sees from buildCgiEnvironment', () => {
