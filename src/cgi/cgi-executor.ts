@@ -106,6 +106,9 @@ export class CgiExecutor implements PhpExecutor {
       (exit) => {
         clearTimeout(timer);
         clearTimeout(unresponsive);
+        // What the request left running in php-cgi's group (`exec('cmd > /dev/null &')`) ends with
+        // it: nothing survives a request.
+        if (pid !== undefined) killGroup(pid);
         stderr.flush();
         return cgiOutput(stdout, exit, timedOut);
       },
@@ -162,6 +165,9 @@ export class CgiExecutor implements PhpExecutor {
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(exitTimer);
+        // What the request left running in the group with its output elsewhere ends too: nothing
+        // survives a request.
+        killGroup(child.pid);
         stderr.flush();
         try {
           resolve(cgiOutput(stdout, { code, signal }, timedOut));

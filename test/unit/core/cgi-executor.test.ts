@@ -335,6 +335,17 @@ describe.each([
     expect(pgrep(`${marker}-late`)).toBe('');
   });
 
+  it('ends what the request left running in its process group, even with its output redirected: nothing survives a request', async () => {
+    const job = `${marker}-redirected-${spawnerBinary ? 'spawner' : 'node'}`;
+    // `; :` keeps the shell as the job (no exec of sleep in its place): its pid is the one echoed.
+    const file = script(`${job}.php`, `<?php echo trim(shell_exec('sh -c "sleep 30; : ${job}" > /dev/null 2>&1 & echo $!'));`);
+    const output = await executor.execute(phpRequest(cgiEnv(file), { deadline: Date.now() + 20_000 }));
+    const pid = Number(parseCgiResponse(output).body.toString());
+    expect(pid).toBeGreaterThan(0);
+    expect(await stillRunningAfter(pid, 2000), `the background job ${pid} outlived its request`).toBe(false);
+    expect(pgrep(job)).toBe('');
+  });
+
   it('answers once php-cgi exits even while processes that left its process group (setsid) hold its stdout and its stderr', async () => {
     // The group kill after php-cgi's exit cannot reach them: the pipes are let go of instead.
     const holders = `${marker}-escaped-${spawnerBinary ? 'spawner' : 'node'}`;
