@@ -341,6 +341,37 @@ describe('FastCgiExecutor against php-cgi', () => {
     expect(await pidOf(executor)).toBe(pid);
   });
 
+  it('gives up with PhpCrashError when the replacement of an unreachable php-cgi cannot be reached either', async () => {
+    // A stand-in for php-cgi that stops listening and removes its socket, then passes the readiness
+    // handshake (an empty GET_VALUES_RESULT), and stays alive: every later connect fails.
+    const binary = path.join(php.dir, 'unreachable-php-cgi');
+    fs.writeFileSync(
+      binary,
+      `#!${process.execPath}
+const fs = require('node:fs');
+const net = require('node:net');
+const socketPath = process.argv[process.argv.indexOf('-b') + 1];
+const server = net.createServer((connection) => {
+  connection.once('data', () => {
+    server.close();
+    fs.rmSync(socketPath, { force: true });
+    connection.end(Buffer.from([1, 10, 0, 0, 0, 0, 0, 0]));
+  });
+});
+server.listen(socketPath);
+setInterval(() => {}, 60_000);
+`,
+      { mode: 0o755 },
+    );
+    const executor = new FastCgiExecutor({ phpCgiBinary: binary, socketDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: () => {} });
+    executors.push(executor);
+    await executor.start();
+    // The request moves once (nothing was written), then fails rather than starting php-cgi after php-cgi.
+    const failure = await executor.execute(php.request('hello.php')).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PhpCrashError);
+    expect((failure as Error).message).toMatch(/^cannot connect to php-cgi at (\/\S+\.sock): connect ENOENT \1$/);
+  });
+
   it('refuses a second request while one runs, with a clear error, and runs the first to its end', async () => {
     const executor = newExecutor();
     await executor.start();
