@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { createPhpFixtures, parseCgiOutput, PHP_CGI, processExists, waitFor, typ
 let php: PhpFixtures;
 let socketDir: string;
 const executors: FastCgiExecutor[] = [];
+const ownSocketDirs: string[] = [];
 
 beforeAll(() => {
   php = createPhpFixtures();
@@ -25,18 +27,38 @@ afterEach(async () => {
 afterAll(() => {
   php.remove();
   fs.rmSync(socketDir, { recursive: true, force: true });
+  for (const dir of ownSocketDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function newExecutor(extraEnv: Record<string, string> = {}, log?: (line: string) => void): FastCgiExecutor {
+function newExecutor(extraEnv: Record<string, string> = {}, log?: (line: string) => void, dir = socketDir): FastCgiExecutor {
   const executor = new FastCgiExecutor({
     phpCgiBinary: PHP_CGI,
-    socketDir,
+    socketDir: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FUNCTION_VAR: 'from-the-function', ...extraEnv },
     log: log ?? (() => {}),
   });
   executors.push(executor);
   return executor;
 }
+
+/** A socket directory of the test's own, where the php-cgi that listens can be told by its socket. */
+function ownSocketDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fcgi-own-'));
+  ownSocketDirs.push(dir);
+  return dir;
+}
+
+/**
+ * An ini file whose extension cannot load: php-cgi then writes one startup warning before it
+ * listens, logged to stderr (displayed, it would go to stdout, which php-cgi flushes only at exit).
+ */
+function startupWarningEnv(): Record<string, string> {
+  const ini = path.join(php.dir, 'startup-warning.ini');
+  fs.writeFileSync(ini, 'display_startup_errors=0\nlog_errors=1\nextension=no_such_extension_for_the_test\n');
+  return { PHPRC: ini };
+}
+
+const isStartupWarning = (line: string): boolean => line.includes("Unable to load dynamic library 'no_such_extension_for_the_test'");
 
 async function pidOf(executor: FastCgiExecutor): Promise<number> {
   return Number(parseCgiOutput(await executor.execute(php.request('pid.php'))).body.toString());
@@ -209,12 +231,19 @@ describe('FastCgiExecutor against php-cgi', () => {
     expect(fs.readdirSync(socketDir)).toHaveLength(1);
   });
 
-  it('fails a request whose php-cgi is killed mid-way with PhpCrashError, and serves the next one', async () => {
-    const executor = newExecutor();
+  it('fails a request whose php-cgi is killed mid-way with PhpCrashError, starts its replacement at once, and serves the next one', async () => {
+    const dir = ownSocketDir();
+    const executor = newExecutor({}, undefined, dir);
     const pid = await pidOf(executor);
+    const [socket] = fs.readdirSync(dir);
     const running = executor.execute(php.request('sleep.php', { query: 'seconds=5' }));
     setTimeout(() => process.kill(pid, 'SIGKILL'), 100);
     await expect(running).rejects.toThrow(PhpCrashError);
+    // Before the next request, not on its time: the dead one's socket goes, a new php-cgi's comes.
+    await waitFor(() => {
+      const sockets = fs.readdirSync(dir);
+      return sockets.length === 1 && sockets[0] !== socket;
+    }, 'a replacement php-cgi to be listening');
     const next = await pidOf(executor);
     expect(next).not.toBe(pid);
   });
@@ -239,7 +268,7 @@ describe('FastCgiExecutor against php-cgi', () => {
     } finally {
       vi.useRealTimers();
     }
-    await expect(running).rejects.toThrow(PhpTimeoutError);
+    await expect(running).rejects.toThrow(new PhpTimeoutError('php-cgi was still running the request at the deadline and was killed'));
     await waitFor(() => !processExists(pid), 'the timed-out php-cgi to be gone', 1000);
     const response = parseCgiOutput(await executor.execute(php.request('hello.php')));
     expect(response.body.toString()).toMatch(/^Hello, world!/);
@@ -258,7 +287,24 @@ describe('FastCgiExecutor against php-cgi', () => {
   it('refuses a request whose deadline has already passed without touching php-cgi', async () => {
     const executor = newExecutor();
     const pid = await pidOf(executor);
-    await expect(executor.execute(php.request('hello.php', { timeoutMs: -1 }))).rejects.toThrow(PhpTimeoutError);
+    await expect(executor.execute(php.request('hello.php', { timeoutMs: -1 }))).rejects.toThrow(
+      new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi'),
+    );
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('refuses a request whose deadline is exactly now, as one already passed', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    // A frozen clock: the deadline is neither a millisecond ahead nor behind when execute() reads it.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await expect(executor.execute(php.request('hello.php', { timeoutMs: 0 }))).rejects.toThrow(
+        new PhpTimeoutError('the deadline had passed before the request was sent to php-cgi'),
+      );
+    } finally {
+      vi.useRealTimers();
+    }
     expect(await pidOf(executor)).toBe(pid);
   });
 
@@ -267,6 +313,202 @@ describe('FastCgiExecutor against php-cgi', () => {
     await expect(executor.start()).rejects.toThrow(/cannot start php-cgi at \/nonexistent\/php-cgi: .*ENOENT/);
     await expect(executor.execute(php.request('hello.php'))).rejects.toThrow(PhpCrashError);
     await executor.stop();
+  });
+
+  it('replaces a php-cgi killed the moment before a request, before Node has seen it die', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    await executor.logsFlushed();
+    // No event-loop turn between the kill and the request: its keep-alive connection still looks open.
+    process.kill(pid, 'SIGKILL');
+    const next = await pidOf(executor);
+    expect(next).not.toBe(pid);
+  });
+
+  it('leaves php-cgi running past the deadline of a request refused before it was written (a parameter too long)', async () => {
+    const executor = newExecutor();
+    const pid = await pidOf(executor);
+    await executor.logsFlushed();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const refused = executor.execute(php.request('hello.php', { env: { HTTP_X_HUGE: 'x'.repeat(70_000) }, timeoutMs: 300 }));
+      await expect(refused).rejects.toThrow(/^FastCGI parameter HTTP_X_HUGE is 70\d+ bytes encoded/);
+      // That request's deadline is no business of php-cgi's any more.
+      vi.advanceTimersByTime(300);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await pidOf(executor)).toBe(pid);
+  });
+
+  it('gives up with PhpCrashError when the replacement of an unreachable php-cgi cannot be reached either', async () => {
+    // A stand-in for php-cgi that stops listening and removes its socket, then passes the readiness
+    // handshake (an empty GET_VALUES_RESULT), and stays alive: every later connect fails.
+    const binary = path.join(php.dir, 'unreachable-php-cgi');
+    fs.writeFileSync(
+      binary,
+      `#!${process.execPath}
+const fs = require('node:fs');
+const net = require('node:net');
+const socketPath = process.argv[process.argv.indexOf('-b') + 1];
+const server = net.createServer((connection) => {
+  connection.once('data', () => {
+    server.close();
+    fs.rmSync(socketPath, { force: true });
+    connection.end(Buffer.from([1, 10, 0, 0, 0, 0, 0, 0]));
+  });
+});
+server.listen(socketPath);
+setInterval(() => {}, 60_000);
+`,
+      { mode: 0o755 },
+    );
+    const executor = new FastCgiExecutor({ phpCgiBinary: binary, socketDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: () => {} });
+    executors.push(executor);
+    await executor.start();
+    // The request moves once (nothing was written), then fails rather than starting php-cgi after php-cgi.
+    const failure = await executor.execute(php.request('hello.php')).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PhpCrashError);
+    expect((failure as Error).message).toMatch(/^cannot connect to php-cgi at (\/\S+\.sock): connect ENOENT \1$/);
+  });
+
+  it('refuses a second request while one runs, with a clear error, and runs the first to its end', async () => {
+    const executor = newExecutor();
+    await executor.start();
+    const first = executor.execute(php.request('sleep.php', { query: 'seconds=1' }));
+    await expect(executor.execute(php.request('hello.php'))).rejects.toThrow(new Error('FastCgiExecutor runs one request at a time'));
+    expect(parseCgiOutput(await first).body.toString()).toMatch(/^pid=\d+woke up$/);
+    expect(parseCgiOutput(await executor.execute(php.request('hello.php'))).body.toString()).toMatch(/^Hello, world!/);
+  });
+
+  it('fails a request sent after stop() with PhpCrashError, starting no php-cgi', async () => {
+    const dir = ownSocketDir();
+    const executor = newExecutor({}, undefined, dir);
+    await pidOf(executor);
+    await executor.stop();
+    await expect(executor.execute(php.request('hello.php'))).rejects.toThrow(
+      new PhpCrashError('php-cgi is not running and could not be restarted: the FastCGI executor is stopped'),
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('fails a request still waiting for the first php-cgi when stop() comes, starting no php-cgi', async () => {
+    const dir = ownSocketDir();
+    const executor = newExecutor({}, undefined, dir);
+    // Lazily started: the request asks for php-cgi, and stop() comes before it has been spawned.
+    const request = executor.execute(php.request('hello.php'));
+    await executor.stop();
+    await expect(request).rejects.toThrow(new PhpCrashError('php-cgi is not running and could not be restarted: the FastCGI executor is stopped'));
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('fails a request whose deadline comes while php-cgi is still booting with PhpTimeoutError, and never runs it', async () => {
+    const executor = newExecutor();
+    const marker = path.join(php.dir, 'booting-deadline.ran');
+    // Only the deadline is on the fake clock, and only until it has fired: php-cgi boots on the real one.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let late: Promise<unknown>;
+    try {
+      late = executor.execute(php.request('touch.php', { query: `file=${encodeURIComponent(marker)}`, timeoutMs: 1000 }));
+      vi.advanceTimersByTime(1000);
+    } finally {
+      vi.useRealTimers();
+    }
+    await expect(late).rejects.toThrow(new PhpTimeoutError('php-cgi was not ready by the deadline'));
+    // The next request goes to the same php-cgi, once booted: the timed-out one must not have gone first.
+    // It may wait 5 s: the timed-out request's own connection, opened as php-cgi became ready, can be
+    // the one php-cgi accepted first, and it waits that long for a record before taking the next.
+    await executor.start();
+    expect(parseCgiOutput(await executor.execute(php.request('hello.php', { timeoutMs: 30_000 }))).body.toString()).toMatch(/^Hello, world!/);
+    await executor.logsFlushed();
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('starts the next php-cgi as soon as one reaches PHP_FCGI_MAX_REQUESTS, before the next request', async () => {
+    const dir = ownSocketDir();
+    const executor = newExecutor({ PHP_FCGI_MAX_REQUESTS: '2' }, undefined, dir);
+    const pid = await pidOf(executor);
+    const [socket] = fs.readdirSync(dir);
+    expect(await pidOf(executor)).toBe(pid);
+    await waitFor(() => {
+      const sockets = fs.readdirSync(dir);
+      return sockets.length === 1 && sockets[0] !== socket;
+    }, 'the next php-cgi to be listening');
+    expect(await pidOf(executor)).not.toBe(pid);
+  });
+
+  it('sends php-cgi’s lines outside any request (a startup warning) to the log option, not to the last request’s log', async () => {
+    const idle: string[] = [];
+    // Recycled after each request: the next php-cgi's startup warning comes after the request's answer.
+    const executor = newExecutor({ ...startupWarningEnv(), PHP_FCGI_MAX_REQUESTS: '1' }, (line) => idle.push(line));
+    await executor.start();
+    const requestLines: string[] = [];
+    await executor.execute(php.request('hello.php', { log: (line) => requestLines.push(line) }));
+    await waitFor(() => idle.filter(isStartupWarning).length === 2, 'the second php-cgi’s startup warning in the log option');
+    expect(requestLines.filter(isStartupWarning)).toEqual([]);
+  });
+
+  it('starts one php-cgi for the first request when not started beforehand', async () => {
+    const idle: string[] = [];
+    const executor = newExecutor(startupWarningEnv(), (line) => idle.push(line));
+    const pid = await pidOf(executor);
+    expect(await pidOf(executor)).toBe(pid);
+    await executor.logsFlushed();
+    // Every php-cgi started says it once, before it listens.
+    expect(idle.filter(isStartupWarning)).toHaveLength(1);
+  });
+
+  it('writes php-cgi’s lines outside any request to stderr when no log is given', async () => {
+    const written: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const executor = new FastCgiExecutor({ phpCgiBinary: PHP_CGI, socketDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...startupWarningEnv() } });
+      executors.push(executor);
+      await executor.start();
+      await waitFor(() => written.some(isStartupWarning), 'the startup warning on stderr');
+    } finally {
+      write.mockRestore();
+    }
+    const line = written.find(isStartupWarning)!;
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+  });
+
+  it('does not keep a failed start: once php-cgi can be started, the next request starts it', async () => {
+    const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fcgi-bin-'));
+    try {
+      const binary = path.join(binDir, 'php-cgi');
+      const executor = new FastCgiExecutor({ phpCgiBinary: binary, socketDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: () => {} });
+      executors.push(executor);
+      await expect(executor.start()).rejects.toThrow(/ENOENT/);
+      fs.symlinkSync(PHP_CGI, binary);
+      expect(parseCgiOutput(await executor.execute(php.request('hello.php'))).body.toString()).toMatch(/^Hello, world!/);
+    } finally {
+      fs.rmSync(binDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says why the php-cgi started before the runtime was not taken over, and starts one', async () => {
+    // A pid that is no child of this process any more: a child already reaped.
+    const child = spawn('true');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const warnings: string[] = [];
+    const executor = new FastCgiExecutor({
+      phpCgiBinary: PHP_CGI,
+      socketDir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      log: () => {},
+      early: { pid: child.pid!, path: path.join(socketDir, 'never-started') },
+      warn: (message) => warnings.push(message),
+    });
+    executors.push(executor);
+    expect(parseCgiOutput(await executor.execute(php.request('hello.php'))).body.toString()).toMatch(/^Hello, world!/);
+    expect(warnings).toEqual([
+      `the php-cgi started before the runtime (pid ${child.pid}) was not taken over: process ${child.pid} is not a child of this runtime; starting one`,
+    ]);
   });
 
   it('stop() kills php-cgi and removes its socket', async () => {

@@ -68,6 +68,9 @@ if ($n % 2 === 1) {
 }
 echo json_encode($report);`,
 
+  // A side effect that outlives the request: whether PHP ran it at all.
+  'touch.php': `<?php file_put_contents($_GET['file'], 'ran');`,
+
   'fatal.php': `<?php
 echo 'before the error';
 no_such_function();`,
