@@ -85,6 +85,8 @@ export class PhpFastCgiServer {
   #exit: ServerExit | undefined;
   #requestsServed = 0;
   #connection: FastCgiConnection | undefined;
+  /** A connect under way, shared: php-cgi serves one connection at a time (see connection()). */
+  #connecting: Promise<FastCgiConnection> | undefined;
   readonly #killOnProcessExit: () => void;
   readonly #status: ProcessStatus;
 
@@ -222,7 +224,13 @@ export class PhpFastCgiServer {
    */
   async connection(): Promise<FastCgiConnection> {
     if (this.#connection?.isOpen) return this.#connection;
-    this.#connection = await FastCgiConnection.connect(this.socketPath);
+    // Shared while under way: a second connect would queue behind the first, which php-cgi (one
+    // process, one connection at a time) holds idle for 5 s when its request gave up meanwhile (a
+    // deadline met while php-cgi was booting).
+    this.#connecting ??= FastCgiConnection.connect(this.socketPath).finally(() => {
+      this.#connecting = undefined;
+    });
+    this.#connection = await this.#connecting;
     return this.#connection;
   }
 

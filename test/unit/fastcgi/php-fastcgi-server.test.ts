@@ -90,6 +90,17 @@ describe('PhpFastCgiServer', () => {
     }
   });
 
+  it('gives callers that ask at the same time one connection: php-cgi would hold a second one back until the first is done', async () => {
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    try {
+      const [first, second] = await Promise.all([server.connection(), server.connection()]);
+      expect(second).toBe(first);
+      expect(await server.connection()).toBe(first);
+    } finally {
+      await server.kill();
+    }
+  });
+
   it('rejects clearly when the binary does not exist', async () => {
     await expect(PhpFastCgiServer.start({ phpCgiBinary: '/nonexistent/php-cgi', socketDir, env, log: () => {} })).rejects.toThrow(
       /cannot start php-cgi at \/nonexistent\/php-cgi: .*ENOENT/,
