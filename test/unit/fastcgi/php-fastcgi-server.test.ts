@@ -105,13 +105,58 @@ describe('PhpFastCgiServer', () => {
   });
 
   it('rejects when php-cgi does not listen in time, and kills it', async () => {
-    // A "php-cgi" that never binds its socket.
+    // A "php-cgi" that never binds its socket, and ignores SIGTERM: only SIGKILL ends it.
     const fake = path.join(socketDir, 'hanging-php-cgi');
-    fs.writeFileSync(fake, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    fs.writeFileSync(fake, "#!/bin/sh\ntrap '' TERM\nexec sleep 30\n", { mode: 0o755 });
     try {
       await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {}, startTimeoutMs: 200 })).rejects.toThrow(/did not answer on .* within 200 ms/);
     } finally {
       fs.rmSync(fake);
+    }
+  });
+
+  it('rejects when php-cgi accepts connections but never answers, and kills it', async () => {
+    // A "php-cgi" that listens on its socket (`-b <path>`) and never answers a FastCGI record.
+    const fake = fakePhpCgi('mute-php-cgi', `#!${process.execPath}\nrequire('net').createServer().listen(process.argv[3]);\n`);
+    await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {}, startTimeoutMs: 300 })).rejects.toThrow(/did not answer on .* within 300 ms/);
+  });
+
+  it('rejects with the first 20 lines php-cgi wrote before exiting, and its exit code', async () => {
+    const fake = fakePhpCgi('chatty-php-cgi', '#!/bin/sh\nfor i in $(seq 1 25); do echo "line $i"; done\nexit 3\n');
+    const lines: string[] = [];
+    const start = PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: (line) => lines.push(line) });
+    const first20 = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join(' | ');
+    await expect(start).rejects.toThrow(new Error(`${fake} exited (code 3) before answering FastCGI requests: ${first20}`));
+    // The log has them all.
+    expect(lines).toHaveLength(25);
+  });
+
+  it('rejects with the exit status alone when php-cgi said nothing', async () => {
+    const fake = fakePhpCgi('silent-php-cgi', '#!/bin/sh\nexit 4\n');
+    await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {} })).rejects.toThrow(
+      new Error(`${fake} exited (code 4) before answering FastCGI requests`),
+    );
+  });
+
+  it('rejects with php-cgi’s last line even without a final newline, and the signal that killed it', async () => {
+    const fake = fakePhpCgi('killed-php-cgi', "#!/bin/sh\nprintf 'last words' >&2\nkill -KILL $$\n");
+    await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {} })).rejects.toThrow(
+      new Error(`${fake} exited (signal SIGKILL) before answering FastCGI requests: last words`),
+    );
+  });
+
+  it('rejects once php-cgi exits, even while something it started still holds its output open', async () => {
+    // The background process leaves php-cgi's process group (setsid), so killing the group spares it
+    // and the pipes never close: the start must not wait on them for ever.
+    const pidFile = path.join(socketDir, 'holder.pid');
+    const fake = fakePhpCgi('orphaning-php-cgi', `#!/bin/sh\nsetsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' &\nwhile [ ! -s ${pidFile} ]; do :; done\nexit 5\n`);
+    try {
+      await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {} })).rejects.toThrow(
+        new Error(`${fake} exited (code 5) before answering FastCGI requests`),
+      );
+    } finally {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      fs.rmSync(pidFile);
     }
   });
 
@@ -121,6 +166,13 @@ describe('PhpFastCgiServer', () => {
     );
   });
 });
+
+/** An executable standing in for php-cgi, removed after the test file. */
+function fakePhpCgi(name: string, script: string): string {
+  const file = path.join(socketDir, name);
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return file;
+}
 
 describe('isGone (/proc/<pid>/stat)', () => {
   // Fields 3 (state), 9 (flags) and 31 (pending signals) matter; the rest is a real line's.
@@ -139,6 +191,7 @@ describe('isGone (/proc/<pid>/stat)', () => {
   it('reads a zombie, a dead process, one exiting and one with SIGKILL pending as gone', () => {
     expect(isGone(line('php-cgi', 'Z', 0x400140, 0))).toBe(true);
     expect(isGone(line('php-cgi', 'X', 0x400140, 0))).toBe(true);
+    expect(isGone(line('php-cgi', 'x', 0x400140, 0))).toBe(true);
     expect(isGone(line('php-cgi', 'R', 0x400144, 0))).toBe(true);
     expect(isGone(line('php (a) b', 'S', 0x400140, 1 << 8))).toBe(true);
   });
@@ -146,5 +199,12 @@ describe('isGone (/proc/<pid>/stat)', () => {
   it('agrees with the kernel about this very process', () => {
     expect(isGone(fs.readFileSync('/proc/self/stat'))).toBe(false);
     expect(isGone(Buffer.alloc(0))).toBe(true);
+  });
+
+  it('reads a line it cannot parse as gone', () => {
+    // Cut after the command name, with or without the space before the state; no command name at all.
+    expect(isGone(Buffer.from('4242 (php-cgi)'))).toBe(true);
+    expect(isGone(Buffer.from('4242 (php-cgi) '))).toBe(true);
+    expect(isGone(Buffer.from('4242 php-cgi S 1 4242 4242 0 -1 4194624 109 0 0 0'))).toBe(true);
   });
 });
