@@ -69,7 +69,101 @@ describe('PhpFastCgiServer', () => {
     process.kill(server.pid, 'SIGKILL');
     expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(server.usable).toBe(false);
+    // Also without a connection ever opened: the executor checks this after every response.
+    expect(server.retiring).toBe(true);
     await server.kill();
+  });
+
+  it('retires when its connection is closed, though php-cgi still runs', async () => {
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    try {
+      (await server.connection()).destroy();
+      expect(server.running).toBe(true);
+      expect(server.retiring).toBe(true);
+      expect(server.usable).toBe(false);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('counts the requests served itself: retiring at PHP_FCGI_MAX_REQUESTS before php-cgi has closed anything', async () => {
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env: { ...env, PHP_FCGI_MAX_REQUESTS: '2' }, log: () => {} });
+    try {
+      await server.connection();
+      server.countServedRequest();
+      expect(server.retiring).toBe(false);
+      server.countServedRequest();
+      expect(server.retiring).toBe(true);
+      expect(server.openConnection).toBeDefined();
+      expect(server.running).toBe(true);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('overrides PHP_FCGI_CHILDREN with 0 and defaults PHP_FCGI_MAX_REQUESTS to 0, as scripts see them', async () => {
+    fs.writeFileSync(path.join(php.dir, 'fcgi-env.php'), `<?php echo getenv('PHP_FCGI_CHILDREN'), ' ', getenv('PHP_FCGI_MAX_REQUESTS');`);
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env: { ...env, PHP_FCGI_CHILDREN: '4' }, log: () => {} });
+    try {
+      expect(childPids(server.pid)).toEqual([]);
+      const response = await (await server.connection()).request({ params: php.request('fcgi-env.php').env, body: Buffer.alloc(0), log: () => {} });
+      expect(response.stdout.toString()).toMatch(/\r\n\r\n0 0$/);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('gives php-cgi an empty stdin: a script reading php://stdin gets end-of-file, not a wait', async () => {
+    fs.writeFileSync(path.join(php.dir, 'read-stdin.php'), `<?php var_dump(fread(fopen('php://stdin', 'r'), 10));`);
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    try {
+      const response = await (await server.connection()).request({ params: php.request('read-stdin.php').env, body: Buffer.alloc(0), log: () => {} });
+      expect(response.stdout.toString()).toMatch(/\r\n\r\nstring\(0\) ""\n$/);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('logs what php-cgi writes to its stderr once it serves requests', async () => {
+    const lines: string[] = [];
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: (line) => lines.push(line) });
+    try {
+      await (await server.connection()).request({ params: php.request('stderr.php', { query: 'id=after-start' }).env, body: Buffer.alloc(0), log: () => {} });
+      await expect.poll(() => lines).toContain('marker-php-stderr after-start');
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('kills php-cgi should this process exit, and forgets it once php-cgi is gone', async () => {
+    const before = process.listeners('exit');
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    try {
+      const added = process.listeners('exit').filter((listener) => !before.includes(listener));
+      expect(added).toHaveLength(1);
+      // What process.exit() runs: php-cgi (spawned detached) must not outlive the bootstrap.
+      (added[0] as () => void)();
+      expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      // A bootstrap restarting php-cgi again and again must not pile up 'exit' listeners.
+      expect(process.listeners('exit')).toEqual(before);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('reads /proc/<pid>/stat through one open file while php-cgi runs, and closes it once php-cgi is gone', async () => {
+    const statFiles = (pid: number): number =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/stat`;
+        } catch {
+          return false;
+        }
+      }).length;
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
+    expect(statFiles(server.pid)).toBe(1);
+    await server.kill();
+    expect(statFiles(server.pid)).toBe(0);
   });
 
   it('follows an explicit PHP_FCGI_MAX_REQUESTS from the function environment, and stops being usable at it', async () => {
@@ -157,6 +251,23 @@ describe('PhpFastCgiServer', () => {
     } finally {
       process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
       fs.rmSync(pidFile);
+    }
+  });
+
+  it('accepts a socket path of exactly 107 bytes, the most a Unix socket allows', async () => {
+    // The next start's socket name is as long as the refused one's with the counter at its end one
+    // higher (the time in it is 8 base-36 digits until 2059).
+    const refused = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir: path.join(socketDir, 'x'.repeat(100)), env, log: () => {} }).catch((error: Error) => error);
+    const [, prefix, counter] = /\/(php-fcgi-\d+-[0-9a-z]+-)(\d+)\.sock is longer/.exec((refused as Error).message)!;
+    const nextName = `${prefix}${Number(counter) + 1}.sock`;
+    const dir = path.join(socketDir, 'd'.repeat(107 - socketDir.length - 2 - nextName.length));
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir: dir, env, log: () => {} });
+    try {
+      expect(path.dirname(server.socketPath)).toBe(dir);
+      expect(Buffer.byteLength(server.socketPath)).toBe(107);
+      expect(server.usable).toBe(true);
+    } finally {
+      await server.kill();
     }
   });
 
