@@ -135,6 +135,37 @@ describe('PhpFastCgiServer', () => {
     }
   });
 
+  it('lets go of php-cgi’s output when killed: what php-cgi started and outlives it gets EPIPE writing there', async () => {
+    // Started out of php-cgi's process group (setsid), so the group kill spares it; it inherits
+    // php-cgi's stderr (and its ignored SIGPIPE) and writes to it until that pipe has no reader.
+    const pidFile = path.join(php.dir, 'writer.pid');
+    fs.writeFileSync(
+      path.join(php.dir, 'orphan-writer.php'),
+      `<?php exec("setsid sh -c 'echo \\$\\$ > ${pidFile}; while echo tick >&2; do sleep 0.05; done' > /dev/null &");`,
+    );
+    const lines: string[] = [];
+    const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: (line) => lines.push(line) });
+    let writer = 0;
+    try {
+      await (await server.connection()).request({ params: php.request('orphan-writer.php').env, body: Buffer.alloc(0), log: () => {} });
+      await expect.poll(() => lines).toContain('tick');
+      writer = Number(fs.readFileSync(pidFile, 'utf8'));
+      await server.kill();
+      // Exited (a zombie, should nothing reap it) or reaped.
+      const ended = (): boolean => {
+        try {
+          return isGone(fs.readFileSync(`/proc/${writer}/stat`));
+        } catch {
+          return true;
+        }
+      };
+      await expect.poll(ended, { timeout: 10_000 }).toBe(true);
+    } finally {
+      if (processExists(writer)) process.kill(writer, 'SIGKILL');
+      await server.kill();
+    }
+  });
+
   it('kills php-cgi should this process exit, and forgets it once php-cgi is gone', async () => {
     const before = process.listeners('exit');
     const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {} });
@@ -242,7 +273,7 @@ describe('PhpFastCgiServer', () => {
   it('rejects once php-cgi exits, even while something it started still holds its output open', async () => {
     // The background process leaves php-cgi's process group (setsid), so killing the group spares it
     // and the pipes never close: the start must not wait on them for ever.
-    const pidFile = path.join(socketDir, 'holder.pid');
+    const pidFile = path.join(php.dir, 'holder.pid');
     const fake = fakePhpCgi('orphaning-php-cgi', `#!/bin/sh\nsetsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' &\nwhile [ ! -s ${pidFile} ]; do :; done\nexit 5\n`);
     try {
       await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {} })).rejects.toThrow(
@@ -268,6 +299,7 @@ describe('PhpFastCgiServer', () => {
       expect(server.usable).toBe(true);
     } finally {
       await server.kill();
+      fs.rmSync(dir, { recursive: true });
     }
   });
 
@@ -278,9 +310,9 @@ describe('PhpFastCgiServer', () => {
   });
 });
 
-/** An executable standing in for php-cgi, removed after the test file. */
+/** An executable standing in for php-cgi, removed with the fixtures. */
 function fakePhpCgi(name: string, script: string): string {
-  const file = path.join(socketDir, name);
+  const file = path.join(php.dir, name);
   fs.writeFileSync(file, script, { mode: 0o755 });
   return file;
 }
