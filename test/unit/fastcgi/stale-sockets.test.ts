@@ -37,8 +37,8 @@ describe('removeStaleSockets', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(listening, resolve));
     // A php-cgi that has bound its socket and not yet listened: connections are refused, but it is bound.
-    // The space in its name must survive the reading of /proc/net/unix's space-separated columns.
-    const bound = path.join(dir, 'php-fcgi-bound not listening.sock');
+    // The spaces in its name must survive the reading of /proc/net/unix's space-separated columns.
+    const bound = path.join(dir, 'php-fcgi-bound,  not listening.sock');
     const binder = spawn('php-cgi', ['-q', '-d', 'output_buffering=0'], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(binder);
     binder.stdin.end(`<?php $s = socket_create(AF_UNIX, SOCK_STREAM, 0); socket_bind($s, ${JSON.stringify(bound)}); echo "bound\\n"; flush(); sleep(30);`);
