@@ -129,7 +129,7 @@ describe('PhpFastCgiServer', () => {
     const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: (line) => lines.push(line) });
     try {
       await (await server.connection()).request({ params: php.request('stderr.php', { query: 'id=after-start' }).env, body: Buffer.alloc(0), log: () => {} });
-      await expect.poll(() => lines).toContain('marker-php-stderr after-start');
+      await expect.poll(() => lines, { timeout: 10_000 }).toContain('marker-php-stderr after-start');
     } finally {
       await server.kill();
     }
@@ -148,7 +148,7 @@ describe('PhpFastCgiServer', () => {
     let writer = 0;
     try {
       await (await server.connection()).request({ params: php.request('orphan-writer.php').env, body: Buffer.alloc(0), log: () => {} });
-      await expect.poll(() => lines).toContain('tick');
+      await expect.poll(() => lines, { timeout: 10_000 }).toContain('tick');
       writer = Number(fs.readFileSync(pidFile, 'utf8'));
       await server.kill();
       // Exited (a zombie, should nothing reap it) or reaped.
@@ -243,7 +243,7 @@ describe('PhpFastCgiServer', () => {
   it('rejects when php-cgi accepts connections but never answers, and kills it', async () => {
     // A "php-cgi" that listens on its socket (`-b <path>`) and never answers a FastCGI record.
     const fake = fakePhpCgi('mute-php-cgi', `#!${process.execPath}\nrequire('net').createServer().listen(process.argv[3]);\n`);
-    await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {}, startTimeoutMs: 300 })).rejects.toThrow(/did not answer on .* within 300 ms/);
+    await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {}, startTimeoutMs: 1000 })).rejects.toThrow(/did not answer on .* within 1000 ms/);
   });
 
   it('rejects with the first 20 lines php-cgi wrote before exiting, and its exit code', async () => {

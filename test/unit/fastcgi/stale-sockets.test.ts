@@ -73,7 +73,7 @@ describe('removeStaleSockets', () => {
     expect(await removeStaleSockets(dir, '')).toEqual([]);
     expect(existsSync(path.join(dir, 'php-fcgi-served.sock'))).toBe(true);
     // The probe closes its connection itself, rather than leave it open on the live server.
-    await expect.poll(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count)))).toBe(0);
+    await expect.poll(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count))), { timeout: 10_000 }).toBe(0);
   });
 
   it('never fails: a folder that does not exist has nothing to clean', async () => {
