@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isGone, PhpFastCgiServer } from '../../../src/cgi/fastcgi/php-fastcgi-server.ts';
 import { childPids, createPhpFixtures, PHP_CGI, processExists, type PhpFixtures } from './php-fixtures.ts';
 
@@ -163,6 +163,23 @@ describe('PhpFastCgiServer', () => {
     } finally {
       if (processExists(writer)) process.kill(writer, 'SIGKILL');
       await server.kill();
+    }
+  });
+
+  it('leaves no timer behind, started or not', async () => {
+    // Timers faked (advancing with real time) only to count the pending ones: a start timeout left
+    // running would keep a bootstrap's event loop alive for startTimeoutMs.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    try {
+      const server = await PhpFastCgiServer.start({ phpCgiBinary: PHP_CGI, socketDir, env, log: () => {}, startTimeoutMs: 600_000 });
+      await server.kill();
+      expect(vi.getTimerCount()).toBe(0);
+      const fake = fakePhpCgi('quitting-php-cgi', '#!/bin/sh\nexit 6\n');
+      await expect(PhpFastCgiServer.start({ phpCgiBinary: fake, socketDir, env, log: () => {}, startTimeoutMs: 600_000 })).rejects.toThrow(/exited \(code 6\)/);
+      // The 200 ms grace for php-cgi's pipes may still be pending; the start timeout must not.
+      expect(vi.getTimerCount()).toBeLessThanOrEqual(1);
+    } finally {
+      vi.useRealTimers();
     }
   });
 
