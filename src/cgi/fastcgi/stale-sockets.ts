@@ -46,10 +46,11 @@ async function boundSocketPaths(): Promise<Set<string> | undefined> {
     return undefined;
   }
   const paths = new Set<string>();
-  // "Num RefCount Protocol Flags Type St Inode Path": the path, when there is one, is the 8th field.
-  for (const line of table.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length >= 8) paths.add(fields.slice(7).join(' '));
+  // "Num RefCount Protocol Flags Type St Inode Path": the path, when there is one, is the rest of the
+  // line after the inode (printed "%5lu", so padded with spaces), its spaces as they are.
+  for (const line of table.split('\n')) {
+    const bound = /^\S+: \S+ \S+ \S+ \S+ \S+ +\d+ (.+)$/.exec(line);
+    if (bound) paths.add(bound[1]!);
   }
   return paths;
 }

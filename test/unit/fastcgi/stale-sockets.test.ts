@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,8 @@ describe('removeStaleSockets', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(listening, resolve));
     // A php-cgi that has bound its socket and not yet listened: connections are refused, but it is bound.
-    const bound = path.join(dir, 'php-fcgi-bound.sock');
+    // The spaces in its name must survive the reading of /proc/net/unix's space-separated columns.
+    const bound = path.join(dir, 'php-fcgi-bound,  not listening.sock');
     const binder = spawn('php-cgi', ['-q', '-d', 'output_buffering=0'], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(binder);
     binder.stdin.end(`<?php $s = socket_create(AF_UNIX, SOCK_STREAM, 0); socket_bind($s, ${JSON.stringify(bound)}); echo "bound\\n"; flush(); sleep(30);`);
@@ -46,13 +47,33 @@ describe('removeStaleSockets', () => {
     await staleSocket(ours);
     const otherName = path.join(dir, 'other.sock');
     await staleSocket(otherName);
+    // The names must match whole: these only contain a php-cgi socket's name.
+    const containsOurName = path.join(dir, 'not-php-fcgi-1.sock');
+    await staleSocket(containsOurName);
+    const containsEarlyName = path.join(dir, 'x-lambda-php-early-1.sock');
+    await staleSocket(containsEarlyName);
     const notASocket = path.join(dir, 'php-fcgi-file.sock');
     writeFileSync(notASocket, '');
 
     expect((await removeStaleSockets(dir, ours)).sort()).toEqual([staleEarly, stale]);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(staleEarly)).toBe(false);
-    for (const kept of [listening, bound, ours, otherName, notASocket]) expect(existsSync(kept), kept).toBe(true);
+    for (const kept of [listening, bound, ours, otherName, containsOurName, containsEarlyName, notASocket]) expect(existsSync(kept), kept).toBe(true);
+  });
+
+  it('keeps a socket that accepts connections though /proc/net/unix lists it under another path', async () => {
+    // /proc/net/unix shows the path given to bind(): one bound through a symlink (or from a container
+    // that mounts the folder elsewhere) is not found there, and only a connection tells it is served.
+    const alias = path.join(dir, 'alias');
+    symlinkSync(dir, alias);
+    const server = net.createServer();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(path.join(alias, 'php-fcgi-served.sock'), resolve));
+
+    expect(await removeStaleSockets(dir, '')).toEqual([]);
+    expect(existsSync(path.join(dir, 'php-fcgi-served.sock'))).toBe(true);
+    // The probe closes its connection itself, rather than leave it open on the live server.
+    await expect.poll(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count))), { timeout: 10_000 }).toBe(0);
   });
 
   it('never fails: a folder that does not exist has nothing to clean', async () => {
