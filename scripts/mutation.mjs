@@ -1,17 +1,21 @@
-// `npm run mutation [folder ...] [-- stryker options]`: mutation testing of the runtime's core
+// `npm run mutation -- [folder ...] [stryker options]`: mutation testing of the runtime's core
 // folders with Stryker (stryker.config.mjs), one Stryker run per folder, in turn, then a table of
 // the score per folder. Each folder keeps its own incremental file (reports/mutation/<folder>/
 // incremental.json): a re-run only tests the mutants whose code or covering tests changed.
-// `-- --force` runs every mutant again. See the README's "Mutation testing".
+// `--force` runs every mutant again. See the README's "Mutation testing".
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MUTATED_FOLDERS } from './mutation-folders.mjs';
 
 const args = process.argv.slice(2);
+// Folders first, then Stryker's options: from a `--`, or else from the first option (npm passes
+// `npm run mutation -- cgi --force` on as `cgi --force`).
 const separator = args.indexOf('--');
-const named = separator < 0 ? args : args.slice(0, separator);
-const strykerArgs = separator < 0 ? [] : args.slice(separator + 1);
+const firstOption = args.findIndex((arg) => arg.startsWith('-'));
+const split = separator >= 0 ? separator : firstOption >= 0 ? firstOption : args.length;
+const named = args.slice(0, split);
+const strykerArgs = args.slice(separator >= 0 ? separator + 1 : split);
 for (const folder of named) {
   if (!MUTATED_FOLDERS.includes(folder)) {
     console.error(`mutation: unknown folder ${folder}; the folders are ${MUTATED_FOLDERS.join(', ')}`);
