@@ -54,6 +54,21 @@ describe('connectWhenListening', () => {
     await expect(waiting).rejects.toBe(reason);
   });
 
+  it('makes no connect attempt after an abort, not even the one that was due on the next turn', async () => {
+    // Retries run on the (frozen) fake setTimeout: an attempt made after the abort would leave one.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const controller = new AbortController();
+    const waiting = connectWhenListening(path.join(dir, 's.sock'), controller.signal);
+    const reason = new Error('php-cgi exited');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    // The turn on which the first attempt was due, then a connect of our own to a missing socket:
+    // its ENOENT is reported after that of any attempt started before it.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => net.createConnection(path.join(dir, 'sentinel.sock')).once('error', resolve));
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('rejects when the socket’s directory cannot be watched (it does not exist)', async () => {
     const missing = path.join(dir, 'missing');
     const error = await connectWhenListening(path.join(missing, 's.sock'), AbortSignal.timeout(10_000)).catch((e: unknown) => e);
