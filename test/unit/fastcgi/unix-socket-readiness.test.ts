@@ -69,6 +69,20 @@ describe('connectWhenListening', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('leaves no retry timer pending after an abort during the back-off', async () => {
+    // A pending retry would keep the event loop busy, and then try to connect, for nothing.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const controller = new AbortController();
+    const waiting = connectWhenListening(path.join(dir, 's.sock'), controller.signal);
+    // The first attempt finds no socket (ENOENT) and schedules a retry on the frozen clock.
+    for (let turn = 0; vi.getTimerCount() === 0 && turn < 10_000; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(vi.getTimerCount()).toBe(1);
+    const reason = new Error('php-cgi exited');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('rejects when the socket’s directory cannot be watched (it does not exist)', async () => {
     const missing = path.join(dir, 'missing');
     const error = await connectWhenListening(path.join(missing, 's.sock'), AbortSignal.timeout(10_000)).catch((e: unknown) => e);
