@@ -153,6 +153,31 @@ describe('FastCgiConnection', () => {
     connection.destroy();
   });
 
+  it('leaves no listener behind on the socket, whether a write waited for drain or not (no MaxListenersExceededWarning)', async () => {
+    // A listener left per write, or per wait for drain, would pile up on a connection that lives
+    // as long as the runtime: Node warns past 10 on one event.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      respond = (request, socket) => {
+        const id = request[0]!.requestId;
+        socket.write(Buffer.concat([...stdout('ok', id), ...end(id)]));
+      };
+      const connection = await connect();
+      // 3 MiB goes out in batches, each waiting for the socket to drain.
+      expect((await connection.request({ params: {}, body: Buffer.alloc(3 * 1024 * 1024, 1), log: () => {} })).stdout.toString()).toBe('ok');
+      for (let i = 0; i < 20; i++) expect((await connection.request({ params: {}, body: Buffer.from('small'), log: () => {} })).stdout.toString()).toBe('ok');
+      // process.emitWarning emits on the next tick.
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('gives each request on the connection a new id, never 0 (the management id), and the response the id of its request', async () => {
     const ids: number[] = [];
     respond = (request, socket) => {
@@ -206,9 +231,31 @@ describe('FastCgiConnection', () => {
       socket.write(Buffer.concat(stdout('partial')), () => socket.destroy());
     };
     const connection = await connect();
-    await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(PhpCrashError);
+    const error = await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toBe('php-cgi closed the FastCGI connection before answering');
     expect(connection.isOpen).toBe(false);
-    await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(PhpCrashError);
+    const next = await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} }).catch((e: unknown) => e);
+    expect(next).toBeInstanceOf(PhpCrashError);
+    expect((next as Error).message).toBe('the FastCGI connection to php-cgi is closed');
+  });
+
+  it('names the socket error in the failure when the application resets the connection mid-request', async () => {
+    // A Unix socket closed with bytes still unread in it resets its peer (ECONNRESET): this
+    // application never reads, and closes once the request is in its socket.
+    const socketPath = path.join(dir, 'reset.sock');
+    let accepted!: (socket: net.Socket) => void;
+    const serverSide = new Promise<net.Socket>((resolve) => (accepted = resolve));
+    const resetting = net.createServer({ pauseOnConnect: true }, accepted);
+    await new Promise<void>((resolve) => resetting.listen(socketPath, resolve));
+    const connection = await FastCgiConnection.connect(socketPath);
+    opened.push(connection);
+    const answer = connection.request({ params: {}, body: Buffer.from('unread'), log: () => {} }).catch((e: unknown) => e);
+    (await serverSide).destroy();
+    const error = await answer;
+    await new Promise((resolve) => resetting.close(resolve));
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toBe('php-cgi closed the FastCGI connection before answering (read ECONNRESET)');
   });
 
   it('fails the request with PhpCrashError on a stream that is not FastCGI', async () => {
@@ -217,6 +264,18 @@ describe('FastCgiConnection', () => {
     };
     const connection = await connect();
     await expect(connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} })).rejects.toThrow(/invalid FastCGI stream/);
+    // Where the stream is lost, no later request could be framed: the connection is closed for good.
+    expect(connection.isOpen).toBe(false);
+  });
+
+  it('ignores a record type a Responder does not send (FCGI_DATA) on the request’s id, and goes on to END_REQUEST', async () => {
+    respond = (request, socket) => {
+      const id = request[0]!.requestId;
+      socket.write(Buffer.concat([...stdout('before ', id), ...encodeRecord(RecordType.Data, id, Buffer.from('filter data')), ...stdout('after', id), ...end(id)]));
+    };
+    const connection = await connect();
+    const response = await connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} });
+    expect(response.stdout.toString()).toBe('before after');
   });
 
   it('refuses an oversized parameter without writing anything, keeping the connection usable', async () => {
@@ -238,6 +297,38 @@ describe('FastCgiConnection', () => {
     const values = await connection.getValues(['FCGI_MPXS_CONNS', 'FCGI_MAX_CONNS']);
     expect(values).toEqual(new Map([['FCGI_MPXS_CONNS', '0'], ['FCGI_MAX_CONNS', '1']]));
     connection.destroy();
+  });
+
+  it('fails GET_VALUES with the decoding error when the answer’s name-value pairs are malformed', async () => {
+    server.removeAllListeners('connection');
+    server.on('connection', (socket) => {
+      // A pair announcing a 5-byte name in a 2-byte record.
+      socket.on('data', () => socket.end(Buffer.concat(encodeRecord(RecordType.GetValuesResult, 0, Buffer.from([5, 0])))));
+    });
+    const connection = await connect();
+    await expect(connection.getValues(['FCGI_MPXS_CONNS'])).rejects.toThrow('name-value pair longer than its record');
+  });
+
+  it('refuses GET_VALUES on a closed connection with PhpCrashError', async () => {
+    const connection = await connect();
+    connection.destroy();
+    const error = await connection.getValues(['FCGI_MPXS_CONNS']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhpCrashError);
+    expect((error as Error).message).toBe('the FastCGI connection to php-cgi is closed');
+  });
+
+  it('refuses GET_VALUES while a request is running, and while another GET_VALUES is', async () => {
+    respond = () => {};
+    const connection = await connect();
+    const first = connection.request({ params: {}, body: Buffer.alloc(0), log: () => {} });
+    await expect(connection.getValues(['FCGI_MPXS_CONNS'])).rejects.toThrow('FastCgiConnection carries one exchange at a time');
+    connection.destroy();
+    await expect(first).rejects.toThrow(PhpCrashError);
+
+    const other = await connect();
+    const values = other.getValues(['FCGI_MPXS_CONNS']);
+    await expect(other.getValues(['FCGI_MAX_CONNS'])).rejects.toThrow('FastCgiConnection carries one exchange at a time');
+    expect(await values).toEqual(new Map([['FCGI_MPXS_CONNS', '0']]));
   });
 
   it('fails GET_VALUES when the application closes without answering', async () => {
@@ -314,5 +405,11 @@ describe('groupBuffers', () => {
     const buffers = [8, 8, 100, 8, 500, 8, 8].map((n) => Buffer.alloc(n));
     expect(sizes([...groupBuffers(buffers, 200)])).toEqual([[8, 8, 100, 8], [500], [8, 8]]);
     expect(sizes([...groupBuffers([], 200)])).toEqual([]);
+  });
+
+  it('fills a batch up to exactly the limit, and never yields an empty batch before a first buffer larger than the limit', () => {
+    const sizes = (groups: Buffer[][]): number[][] => groups.map((group) => group.map((b) => b.length));
+    expect(sizes([...groupBuffers([100, 100, 1].map((n) => Buffer.alloc(n)), 200)])).toEqual([[100, 100], [1]]);
+    expect(sizes([...groupBuffers([500, 8].map((n) => Buffer.alloc(n)), 200)])).toEqual([[500], [8]]);
   });
 });
