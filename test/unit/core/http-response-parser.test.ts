@@ -180,6 +180,12 @@ describe('HttpResponseParser', () => {
     expect(response!.body.toString()).toBe('ok');
   });
 
+  it('RFC 9112 §5.2: a folded line adds to the last value of a repeated field, and a blank one adds nothing', () => {
+    const [response] = parse([Buffer.from('HTTP/1.1 200 OK\r\nX-A: 1\r\nX-A: 2\r\n folded\r\nX-B: b\r\n \t \r\nContent-Length: 0\r\n\r\n')]);
+    expect(response!.headers['x-a']).toEqual(['1', '2 folded']);
+    expect(response!.headers['x-b']).toBe('b');
+  });
+
   it('RFC 9110 §5.5: strips only spaces and tabs around a value, not other Unicode white space', () => {
     const [response] = parse([Buffer.from('HTTP/1.1 200 OK\r\nX-A: \t\u00a0v\u3000\t \r\nX-B:\u2028\r\nContent-Length: 0\r\n\r\n')]);
     expect(response!.headers['x-a']).toBe('\u00a0v\u3000');
@@ -340,6 +346,27 @@ describe('HttpResponseParser', () => {
     expect(outcomes(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`, 8)).toEqual(
       new Set(['a chunk size or trailer line is too long']),
     );
+  });
+
+  it('refuses a head or a chunk line as soon as the bytes held cannot end under 64 KiB, not when more come', () => {
+    const padded = (start: string, size: number): string => start + 'a'.repeat(size - start.length);
+    // 65,536 bytes without the blank line: the head needs at least one more byte. One byte less waits.
+    const head = (size: number) => () => new HttpResponseParser().push(Buffer.from(padded('HTTP/1.1 200 OK\r\nX-Big: ', size)));
+    expect(head(65_536)).toThrow(/^the response head is larger than 65536 bytes$/);
+    expect(head(65_535)).not.toThrow();
+    // The same for a chunk line: 65,536 bytes without a CRLF cannot end within 64 KiB; 65,535 still can.
+    const chunkLine = (size: number) => () => {
+      const parser = new HttpResponseParser();
+      parser.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'));
+      return parser.push(Buffer.from(padded('5;', size)));
+    };
+    expect(chunkLine(65_536)).toThrow(/^a chunk size or trailer line is too long$/);
+    expect(chunkLine(65_535)).not.toThrow();
+    const parser = new HttpResponseParser();
+    parser.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;'));
+    expect(() => {
+      for (let i = 0; i < 10; i++) parser.push(Buffer.alloc(7_000, 'a'));
+    }).toThrow(/^a chunk size or trailer line is too long$/);
   });
 
   it('takes a body of 64 MiB and refuses one byte more', () => {

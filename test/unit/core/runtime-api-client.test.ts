@@ -240,6 +240,24 @@ describe('RuntimeApiClient: HTTP framing', () => {
     expect(connections).toBe(1);
   });
 
+  it('sends a request again on a new connection when the Runtime API closed the first without answering', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      const first = connections === 1;
+      socket.once('data', () => {
+        if (first) socket.end();
+        else socket.end('HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: again\r\nLambda-Runtime-Deadline-Ms: 1\r\nContent-Length: 2\r\n\r\n{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = new RuntimeApiClient(`127.0.0.1:${(server.address() as AddressInfo).port}`, { connectAttempts: 3, retryDelayMs: 1 });
+    cleanups.push(() => client.close());
+    expect((await client.nextInvocation()).requestId).toBe('again');
+    expect(connections).toBe(2);
+  });
+
   it('keeps a line break in an error type from splitting the request', async () => {
     const { api, client } = await start(accepted);
     await client.postInvocationError('req-1', { errorType: 'Runtime.Bad\r\nX-Injected: 1', errorMessage: 'm', stackTrace: [] });
