@@ -41,6 +41,9 @@ function startChild(name: string, script: string, args: string[] = []): { pid: n
   const fifo = fs.openSync(`${early}.fifo`, fs.constants.O_RDWR);
   const child = spawn('/bin/sh', ['-c', script.replaceAll('$EARLY', early), 'sh', ...args.map((arg) => arg.replaceAll('$EARLY', early))], {
     stdio: ['ignore', fifo, fifo],
+    // Its own process group, as setsid gives the script's php-cgi: the kill that gives up on it
+    // then takes what it started (the shell's sleep) along.
+    detached: true,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PHP_FCGI_CHILDREN: '0' },
   });
   fs.closeSync(fifo);
