@@ -1,4 +1,5 @@
 import { isHeaderToken } from '../http/header-name.ts';
+import { trimOws } from '../http/optional-whitespace.ts';
 import type { HeaderMap, HttpResponse } from '../http/http-message.ts';
 
 /** php-cgi's output does not hold a valid CGI header block: PHP died before it could answer, or wrote garbage. */
@@ -83,25 +84,13 @@ function parseField(line: string): [string, string] {
   // field-name = token: no whitespace before the colon either.
   const name = line.slice(0, colon);
   if (!isHeaderToken(name)) throw malformed(line, 'the field name is not a token');
-  const value = trimSpacesAndTabs(line.slice(colon + 1));
+  const value = trimOws(line, colon + 1);
   if (CONTROL.test(value)) throw malformed(line, 'a control character in the value');
   return [name.toLowerCase(), value];
 }
 
 function malformed(line: string, why: string): InvalidCgiResponseError {
   return new InvalidCgiResponseError(`php-cgi sent a malformed header line: ${JSON.stringify(line.slice(0, 200))} (${why})`);
-}
-
-/**
- * Space and tab only, as HTTP's optional whitespace: String.prototype.trim() would also take
- * U+00A0, which a latin1-decoded header holds wherever UTF-8 has the byte 0xA0 ('à' is c3 a0).
- */
-function trimSpacesAndTabs(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && (text[start] === ' ' || text[start] === '\t')) start++;
-  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
-  return text.slice(start, end);
 }
 
 function parseStatus(value: string): { code: number; reasonPhrase: string | undefined } {

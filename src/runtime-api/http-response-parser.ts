@@ -10,6 +10,7 @@
  * every cold start, and per request a request object, header validation and stream plumbing. What
  * this runtime needs of HTTP is this file and runtime-api-connection.ts.
  */
+import { isOws, trimOws } from '../http/optional-whitespace.ts';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -215,8 +216,8 @@ function parseHead(text: string): Head {
       // first field it is whitespace after the status line, refused (§2.2).
       if (lastName === undefined) throw invalidHeaderLine(text, start, lineEnd);
       const folded = trimOws(text, start, lineEnd);
-      const existing = headers[lastName]!;
       if (folded === '') continue;
+      const existing = headers[lastName]!;
       if (typeof existing === 'string') headers[lastName] = `${existing} ${folded}`;
       else existing[existing.length - 1] += ` ${folded}`;
       continue;
@@ -239,18 +240,6 @@ function parseHead(text: string): Head {
 
 function invalidHeaderLine(text: string, start: number, lineEnd: number): HttpProtocolError {
   return new HttpProtocolError(`invalid header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`);
-}
-
-/** SP or HTAB: the only white space around a field value (OWS, RFC 9110 §5.5); trim() takes more. */
-function isOws(code: number): boolean {
-  return code === 0x20 || code === 0x09;
-}
-
-/** text[start, end) without the OWS around it. */
-function trimOws(text: string, start: number, end: number): string {
-  while (start < end && isOws(text.charCodeAt(start))) start++;
-  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
 }
 
 /** How the body of a response with these headers ends (RFC 9112 §6.3). */
@@ -277,6 +266,6 @@ function listOf(value: string | string[] | undefined): string[] {
   const joined = typeof value === 'string' ? value : value.join(',');
   return joined
     .split(',')
-    .map((item) => trimOws(item, 0, item.length).toLowerCase())
+    .map((item) => trimOws(item).toLowerCase())
     .filter((item) => item !== '');
 }
