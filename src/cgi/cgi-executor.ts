@@ -153,11 +153,11 @@ export class CgiExecutor implements PhpExecutor {
       });
       // 'close' waits for every holder of php-cgi's stdout: a background process PHP started
       // (`exec('cmd &')`) would hold the answer hostage until the deadline. Once php-cgi itself has
-      // exited, its output is complete; a short grace lets the pipes drain, then the group goes.
+      // exited, its output is complete; a short grace lets the pipes drain, then closing them brings
+      // on 'close', which ends the group.
       let exitTimer: NodeJS.Timeout | undefined;
       child.on('exit', () => {
         exitTimer = setTimeout(() => {
-          killGroup(child.pid);
           child.stdout.destroy();
           child.stderr.destroy();
         }, EXIT_GRACE_MS);

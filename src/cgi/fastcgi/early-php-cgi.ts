@@ -66,9 +66,9 @@ export function earlySocketPath(early: EarlyPhpCgi): string {
 function removeEarlyFiles(early: EarlyPhpCgi): void {
   for (const file of [`${early.path}.fifo`, earlySocketPath(early)]) {
     try {
-      fs.rmSync(file, { force: true });
+      fs.rmSync(file);
     } catch {
-      // Not a file (a folder in its place): nothing this runtime made.
+      // Gone already, or not a file (a folder in its place): nothing this runtime made.
     }
   }
 }

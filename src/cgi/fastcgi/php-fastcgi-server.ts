@@ -407,10 +407,10 @@ function socketFileName(): string {
 
 function removeSocketFile(socketPath: string): void {
   // SIGKILL leaves the socket file behind; php-cgi would replace it, but /tmp should not fill up.
-  // Best effort: what is there may not be a file (a folder php-cgi could not bind), and the error
-  // being reported matters more.
+  // Best effort: it may be gone already or not be a file (a folder php-cgi could not bind), and the
+  // error being reported matters more.
   try {
-    fs.rmSync(socketPath, { force: true });
+    fs.rmSync(socketPath);
   } catch {
     // Left as it is.
   }

@@ -45,9 +45,16 @@ async function boundSocketPaths(): Promise<Set<string> | undefined> {
   } catch {
     return undefined;
   }
+  return boundPathsIn(table);
+}
+
+/**
+ * The paths in a /proc/net/unix table: "Num RefCount Protocol Flags Type St Inode Path", where the
+ * path, when there is one, is the rest of the line after the inode (printed "%5lu", so padded with
+ * spaces when short), its spaces as they are.
+ */
+export function boundPathsIn(table: string): Set<string> {
   const paths = new Set<string>();
-  // "Num RefCount Protocol Flags Type St Inode Path": the path, when there is one, is the rest of the
-  // line after the inode (printed "%5lu", so padded with spaces), its spaces as they are.
   for (const line of table.split('\n')) {
     const bound = /^\S+: \S+ \S+ \S+ \S+ \S+ +\d+ (.+)$/.exec(line);
     if (bound) paths.add(bound[1]!);

@@ -259,6 +259,22 @@ describe.each([
     expect((error as Error).message).toContain('ENOENT');
   });
 
+  it('leaves no timer behind once a request has ended, answered or not started: a deadline timer left to fire would kill a process group whose pid may have been reused', async () => {
+    vi.useFakeTimers(FAKE_CLOCK);
+    try {
+      const file = script('no-timer-left.php', '<?php echo "done";');
+      const output = await executor.execute(phpRequest(cgiEnv(file)));
+      expect(parseCgiResponse(output).body.toString()).toBe('done');
+      expect(vi.getTimerCount()).toBe(0);
+      const missing = new CgiExecutor({ phpCgiBinary: path.join(dir, 'no-such-php-cgi'), spawnerBinary });
+      await expect(missing.execute(phpRequest(cgiEnv(file)))).rejects.toBeInstanceOf(PhpCrashError);
+      expect(vi.getTimerCount()).toBe(0);
+      await missing.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('kills PHP and its children (SIGKILL: even one that ignores SIGTERM) when the clock reaches the deadline, not before, with PhpTimeoutError', async () => {
     vi.useFakeTimers(FAKE_CLOCK);
     try {

@@ -150,6 +150,8 @@ describe('parseCgiResponse: invalid output', () => {
     expect(() => parse('X-A: 1\r\nNoColonHere\r\n\r\n')).toThrow(message('NoColonHere', 'no colon'));
     // A one-character first line is a line like any other, not the blank line that ends the block.
     expect(() => parse('A\nX-B: 1\n\n')).toThrow(message('A', 'no colon'));
+    // ... and so is a one-character line after the first: only LF LF or LF CR LF ends the block.
+    expect(() => parse('X-A: 1\nB\n\nbody')).toThrow(message('B', 'no colon'));
     expect(() => parse(': value\r\n\r\n')).toThrow(message(': value', 'the field name is not a token'));
     expect(() => parse('X-A: a\u0000b\r\n\r\n')).toThrow(message('X-A: a\u0000b', 'a control character in the value'));
     const long = `Not a header ${'x'.repeat(300)}`;

@@ -106,6 +106,23 @@ process.stdin.once('data', () => process.stdout.write(Buffer.concat(${frames})))
     expect(spawner.usable).toBe(false);
   });
 
+  it('fails the run, and nothing else, when the spawner closed its stdin before the request was written (EPIPE)', async () => {
+    const file = path.join(dir, 'deaf-spawner');
+    writeFileSync(file, '#!/bin/sh\nexec 0<&-\nsleep 0.5\n');
+    chmodSync(file, 0o755);
+    const spawner = start(file);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A write error on the pipe, unhandled, would end this process; the run ends with the spawner.
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): number => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    const error = await spawner.run({ ...collectingRun(), body: Buffer.alloc(1024 * 1024) }).catch((e: unknown) => e);
+    process.off('uncaughtException', onUncaught);
+    expect(uncaught).toEqual([]);
+    expect(error).toBeInstanceOf(SpawnerGoneError);
+    expect((error as Error).message).toBe('the php-cgi spawner stopped (code 0)');
+  });
+
   it('takes a frame with an empty payload that ends the bytes read so far', async () => {
     // An 'F' frame with no message: 5 bytes in all, nothing after them.
     const spawner = start(scripted("[frame('F', Buffer.alloc(0))]"));

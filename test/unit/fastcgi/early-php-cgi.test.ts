@@ -6,10 +6,13 @@
  * each state as long as needed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { discardEarlyPhpCgi } from '../../../src/cgi/fastcgi/early-php-cgi.ts';
 import { PhpFastCgiServer } from '../../../src/cgi/fastcgi/php-fastcgi-server.ts';
 import { createPhpFixtures, PHP_CGI, processExists, type PhpFixtures } from './php-fixtures.ts';
 
@@ -99,6 +102,19 @@ describe('PhpFastCgiServer.adopt (the php-cgi the start script started)', () => 
     expect(fs.statSync(`${early.path}.sock`).isDirectory()).toBe(true);
   });
 
+  it('sees php-cgi exit even while something it started still holds its output open: SIGCHLD, not the end of the output, tells', async () => {
+    const early = startChild('output-held', `sleep 30 & exec ${PHP_CGI} -b $EARLY.sock`);
+    const server = await PhpFastCgiServer.adopt(options, early);
+    try {
+      process.kill(early.pid, 'SIGKILL');
+      const exit = await Promise.race([server.exited, delay(5000, 'still waiting')]);
+      expect(exit).not.toBe('still waiting');
+      expect(server.running).toBe(false);
+    } finally {
+      killGroup(early.pid); // the sleep that holds the FIFO
+    }
+  });
+
   it('refuses a child that exited before it exec’d php-cgi (reaped, it is no child any more)', async () => {
     const early = startChild('exits', 'exit 3');
     await new Promise((resolve) => early.child.once('exit', resolve));
@@ -106,3 +122,40 @@ describe('PhpFastCgiServer.adopt (the php-cgi the start script started)', () => 
     expect(processExists(early.pid)).toBe(false);
   });
 });
+
+describe('discardEarlyPhpCgi (a runtime that will not take the early php-cgi over)', () => {
+  it('kills its child and removes its files', async () => {
+    const early = startChild('discarded', `exec ${PHP_CGI} -b $EARLY.sock`);
+    const exited = once(early.child, 'exit');
+    discardEarlyPhpCgi(early);
+    await exited;
+    expect(early.child.signalCode).toBe('SIGKILL');
+    expect(fs.existsSync(`${early.path}.fifo`)).toBe(false);
+  });
+
+  it('leaves be a process that is not its child (a stale or hand-set variable), and its files', async () => {
+    const parent = spawn('/bin/sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    started.push(parent);
+    try {
+      const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+      const grandchild = Number(line.toString().trim());
+      const early = path.join(dir, 'not-ours');
+      fs.writeFileSync(`${early}.fifo`, '');
+      discardEarlyPhpCgi({ pid: grandchild, path: early });
+      await delay(100);
+      expect(processExists(grandchild)).toBe(true);
+      expect(fs.existsSync(`${early}.fifo`)).toBe(true);
+    } finally {
+      killGroup(parent.pid!);
+    }
+  });
+});
+
+/** SIGKILLs a process group this file started, if it is still there. */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}

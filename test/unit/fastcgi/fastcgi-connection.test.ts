@@ -309,6 +309,19 @@ describe('FastCgiConnection', () => {
     await expect(connection.getValues(['FCGI_MPXS_CONNS'])).rejects.toThrow('name-value pair longer than its record');
   });
 
+  it('takes only GET_VALUES_RESULT as the answer to GET_VALUES: a record of another type before it is not', async () => {
+    server.removeAllListeners('connection');
+    server.on('connection', (socket) => {
+      const answer = encodeNameValuePair('FCGI_MPXS_CONNS', '0');
+      // First an UNKNOWN_TYPE record (what an application answers a management type it lacks), whose
+      // body would decode as a name-value pair too, and a late STDOUT record of an earlier request.
+      const first = Buffer.concat(encodeRecord(RecordType.UnknownType, 0, encodeNameValuePair('X', 'unknown')));
+      socket.on('data', () => socket.end(Buffer.concat([first, ...stdout('late'), ...encodeRecord(RecordType.GetValuesResult, 0, answer)])));
+    });
+    const connection = await connect();
+    expect(await connection.getValues(['FCGI_MPXS_CONNS'])).toEqual(new Map([['FCGI_MPXS_CONNS', '0']]));
+  });
+
   it('refuses GET_VALUES on a closed connection with PhpCrashError', async () => {
     const connection = await connect();
     connection.destroy();

@@ -238,6 +238,11 @@ describe('PhpFastCgiServer', () => {
       const [first, second] = await Promise.all([server.connection(), server.connection()]);
       expect(second).toBe(first);
       expect(await server.connection()).toBe(first);
+      // Once that connection is gone, the next caller gets a new one, not the finished connect's.
+      first.destroy();
+      const next = await server.connection();
+      expect(next).not.toBe(first);
+      expect(next.isOpen).toBe(true);
     } finally {
       await server.kill();
     }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeStaleSockets } from '../../../src/cgi/fastcgi/stale-sockets.ts';
+import { boundPathsIn, removeStaleSockets } from '../../../src/cgi/fastcgi/stale-sockets.ts';
 
 /** A socket file left by a process killed with SIGKILL while it listened (no cleanup ran). */
 async function staleSocket(socketPath: string): Promise<void> {
@@ -92,5 +92,19 @@ describe('removeStaleSockets', () => {
     } finally {
       await executor.stop();
     }
+  });
+});
+
+describe('boundPathsIn (/proc/net/unix)', () => {
+  it('reads the path after the inode, short inodes padded to five places, spaces in the path kept; skips the header and unbound sockets', () => {
+    const table = [
+      'Num       RefCount Protocol Flags    Type St Inode Path',
+      '000000004110fa12: 00000002 00000000 00010000 0001 01 7436614 /tmp/php-fcgi-1.sock',
+      '00000000e3a1b2c3: 00000002 00000000 00010000 0001 01   812 /tmp/low inode/php-fcgi-2.sock',
+      '000000008ed027b0: 00000002 00000000 00000000 0001 03 7344546',
+      '00000000aa11bb22: 00000003 00000000 00000000 0001 03 99999 /tmp/two  spaces/php-fcgi-3.sock',
+      '',
+    ].join('\n');
+    expect(boundPathsIn(table)).toEqual(new Set(['/tmp/php-fcgi-1.sock', '/tmp/low inode/php-fcgi-2.sock', '/tmp/two  spaces/php-fcgi-3.sock']));
   });
 });

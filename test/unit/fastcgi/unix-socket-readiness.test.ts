@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +39,23 @@ describe('connectWhenListening', () => {
     // for a failed connection attempt.
     expect(socket.listenerCount('error')).toBe(0);
     expect(socket.listenerCount('connect')).toBe(0);
+  });
+
+  it('keeps trying while the socket file refuses connections (left by a server killed with SIGKILL, or bound but not listening yet)', async () => {
+    const socketPath = path.join(dir, 's.sock');
+    const killed = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(killed.stdout!, 'data');
+    killed.kill('SIGKILL');
+    await once(killed, 'exit');
+    expect(existsSync(socketPath)).toBe(true);
+    const connecting = connectWhenListening(socketPath, AbortSignal.timeout(10_000));
+    // Refused for a while (ECONNREFUSED), then served.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    rmSync(socketPath);
+    const server = await listen(socketPath);
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    sockets.push(await connecting);
+    await accepted;
   });
 
   it('rejects with the reason of a signal aborted before the call, even with a server listening', async () => {
