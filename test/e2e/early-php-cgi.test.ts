@@ -5,6 +5,7 @@
  * own php-cgi is lost for the early one: its log lines carry request ids, its death or a deadline
  * is survived, and it never outlives the runtime.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,13 @@ const EARLY_SCRIPT = fileURLToPath(new URL('../../php-build/early-php-cgi.sh', i
 /** The script starts php-cgi early only from an absolute path (the layer's is /opt/bin/php-cgi). */
 const PHP_CGI_BINARY = process.env.PHP_CGI_BINARY || (existsSync('/usr/bin/php-cgi') ? '/usr/bin/php-cgi' : '');
 
+/**
+ * In the environment of every bootstrap this file starts, and so of its early php-cgi: what tells
+ * them from those of another run of this file at the same time (Stryker runs two test runners).
+ */
+const RUN_ID = randomUUID();
+const RUN_MARKER = `LAMBDA_PHP_EARLY_TEST_RUN=${RUN_ID}`;
+
 /** What the layer's start scripts name as lambda_php_spawner (/opt/lambda-php/cgi-spawner there). */
 const SPAWNER = fileURLToPath(new URL('../../dist/cgi-spawner', import.meta.url));
 
@@ -34,7 +42,7 @@ function startEarly(env: Record<string, string> = {}, handler = 'public/index.ph
     taskRoot: PROBE_TASK_ROOT,
     handler,
     // Under Stryker, what lets the bootstrap carry the active mutant (empty otherwise).
-    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY, ...FUNCTION_ENV, ...env, ...mutationTestingEnvironment() },
+    env: { PHP_CGI_MODE: 'fastcgi', PHP_CGI_BINARY, ...FUNCTION_ENV, ...env, ...mutationTestingEnvironment(), LAMBDA_PHP_EARLY_TEST_RUN: RUN_ID },
     timeoutMs: 3_000,
     functionName: 'early',
     log,
@@ -62,18 +70,37 @@ function commandLine(pid: number): string {
 }
 
 /** The socket and FIFO files the early script makes in /tmp. */
-function earlyFiles(): string[] {
-  return readdirSync('/tmp').filter((name) => name.startsWith('lambda-php-early-'));
+/** Whether `pid` runs with this file's marker: a bootstrap this file started, or its early php-cgi. */
+function startedHere(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`).includes(RUN_MARKER);
+  } catch {
+    return false;
+  }
 }
 
-/** Live (not zombie) processes started by the early script, whoever's. */
+/**
+ * The early script's files (/tmp/lambda-php-early-<bootstrap pid>.*) that are this file's: their
+ * bootstrap runs with the marker, or runs no more (then a file left behind, whoever's).
+ */
+function earlyFiles(): string[] {
+  return readdirSync('/tmp').filter((name) => {
+    const bootstrap = /^lambda-php-early-(\d+)\./.exec(name);
+    if (!bootstrap) return false;
+    const pid = Number(bootstrap[1]);
+    const state = processInfo(pid)?.state;
+    return startedHere(pid) || state === undefined || state === 'Z' || state === 'X';
+  });
+}
+
+/** Live (not zombie) processes the early script started for this file's bootstraps. */
 function liveEarlyPhpCgis(): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
     .filter((pid) => {
       const line = commandLine(pid);
-      if (!line.includes('/lambda-php-early-')) return false;
+      if (!line.includes('/lambda-php-early-') || !startedHere(pid)) return false;
       try {
         return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
       } catch {
