@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PhpCrashError, PhpTimeoutError, type PhpExecutor, type PhpRequest } from './php-executor.ts';
-import { CgiSpawner, SpawnerGoneError, type SpawnedExit } from './spawner/cgi-spawner.ts';
+import { CgiSpawner, type SpawnedExit } from './spawner/cgi-spawner.ts';
 import { LineSplitter } from './stderr-lines.ts';
 
 // setTimeout() cannot wait longer than 2^31-1 ms: a longer delay (an invocation without a deadline
@@ -102,22 +102,22 @@ export class CgiExecutor implements PhpExecutor {
       // wedged) is killed in turn, which fails the request, so the caller still gets its 504.
       unresponsive = setTimeout(() => spawner.kill(), SPAWNER_GRACE_MS);
     }, timeUntil(request.deadline));
+    const ended = (): void => {
+      clearTimeout(timer);
+      clearTimeout(unresponsive);
+      // Nothing survives a request: not what it left running in php-cgi's group
+      // (`exec('cmd > /dev/null &')`), nor php-cgi itself when its spawner is gone (it would run on
+      // unwatched). php-cgi never started (SpawnFailedError) leaves no pid, and nothing to kill.
+      killGroup(pid);
+      stderr.flush();
+    };
     return running.then(
       (exit) => {
-        clearTimeout(timer);
-        clearTimeout(unresponsive);
-        // What the request left running in php-cgi's group (`exec('cmd > /dev/null &')`) ends with
-        // it: nothing survives a request.
-        if (pid !== undefined) killGroup(pid);
-        stderr.flush();
+        ended();
         return cgiOutput(stdout, exit, timedOut);
       },
       (error: Error) => {
-        clearTimeout(timer);
-        clearTimeout(unresponsive);
-        stderr.flush();
-        // Without its spawner php-cgi would run on unwatched.
-        if (error instanceof SpawnerGoneError) killGroup(pid);
+        ended();
         if (timedOut) throw new PhpTimeoutError('php-cgi was still running at the deadline and was killed');
         throw new PhpCrashError(`cannot run ${this.options.phpCgiBinary}: ${error.message}`);
       },

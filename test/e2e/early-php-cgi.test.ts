@@ -88,9 +88,14 @@ function earlyFiles(): string[] {
     const bootstrap = /^lambda-php-early-(\d+)\./.exec(name);
     if (!bootstrap) return false;
     const pid = Number(bootstrap[1]);
-    const state = processInfo(pid)?.state;
-    return startedHere(pid) || state === undefined || state === 'Z' || state === 'X';
+    return startedHere(pid) || !isLive(pid);
   });
+}
+
+/** Whether `pid` runs (a zombie no longer does). */
+function isLive(pid: number): boolean {
+  const info = processInfo(pid);
+  return info !== undefined && stillRunning(info);
 }
 
 /** Live (not zombie) processes the early script started for this file's bootstraps. */
@@ -98,15 +103,7 @@ function liveEarlyPhpCgis(): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
-    .filter((pid) => {
-      const line = commandLine(pid);
-      if (!line.includes('/lambda-php-early-') || !startedHere(pid)) return false;
-      try {
-        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-      } catch {
-        return false;
-      }
-    });
+    .filter((pid) => commandLine(pid).includes('/lambda-php-early-') && startedHere(pid) && isLive(pid));
 }
 
 describe.skipIf(PHP_CGI_BINARY === '')('the php-cgi started before Node (early-php-cgi.sh)', () => {

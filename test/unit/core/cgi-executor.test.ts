@@ -11,6 +11,7 @@ import { parseCgiResponse } from '../../../src/cgi/cgi-response-parser.ts';
 import { PhpCrashError, PhpTimeoutError, type PhpRequest } from '../../../src/cgi/php-executor.ts';
 import { decodeWaitStatus } from '../../../src/cgi/spawner/cgi-spawner.ts';
 import type { HttpRequest } from '../../../src/http/http-message.ts';
+import { processInfo, stillRunning } from '../../support/processes.ts';
 
 const PHP_CGI = '/usr/bin/php-cgi';
 // `./run test` installs php-cgi: without it these tests must fail, not skip.
@@ -80,13 +81,9 @@ function fakeBinary(name: string, shell: string): string {
 
 /** Whether `pid` still runs (a zombie no longer does), polled until it stops or `ms` have passed. */
 async function stillRunningAfter(pid: number, ms: number): Promise<boolean> {
-  const running = () => {
-    try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  };
+  const info = processInfo(pid);
+  const running = () => info !== undefined && stillRunning(info);
+  // realSleep, not pollUntil: the timers may be fake here.
   for (let waited = 0; waited < ms && running(); waited += 20) await realSleep(20);
   return running();
 }

@@ -7,6 +7,10 @@ import { CgiSpawner, encodeRequest, SpawnerGoneError, SpawnFailedError, type Spa
 const SPAWNER = path.resolve('dist/cgi-spawner');
 if (!existsSync(SPAWNER)) throw new Error(`these tests need ${SPAWNER}: node scripts/build.mjs builds it when a C compiler (cc) is installed`);
 
+/** Source of `frame(type, payload)` for the scripted spawners below: cgi-spawner's frame format. */
+const FRAME_FUNCTION =
+  "const frame = (type, payload) => { const head = Buffer.alloc(5); head.write(type, 0, 'latin1'); head.writeUInt32LE(payload.length, 1); return Buffer.concat([head, payload]); };";
+
 /** A run whose output is collected; the env is enough for the spawner to start the binary. */
 function collectingRun(): SpawnedRun & { stdout: Buffer[] } {
   const stdout: Buffer[] = [];
@@ -39,7 +43,7 @@ describe('CgiSpawner', () => {
     writeFileSync(
       file,
       `#!${process.execPath}
-const frame = (type, payload) => { const head = Buffer.alloc(5); head.write(type, 0, 'latin1'); head.writeUInt32LE(payload.length, 1); return Buffer.concat([head, payload]); };
+${FRAME_FUNCTION}
 process.stdin.once('data', () => process.stdout.write(Buffer.concat(${frames})));
 `,
     );
@@ -137,7 +141,7 @@ process.stdin.once('data', () => process.stdout.write(Buffer.concat(${frames})))
     writeFileSync(
       file,
       `#!${process.execPath}
-const frame = (type, payload) => { const head = Buffer.alloc(5); head.write(type, 0, 'latin1'); head.writeUInt32LE(payload.length, 1); return Buffer.concat([head, payload]); };
+${FRAME_FUNCTION}
 const bytes = Buffer.concat([frame('P', Buffer.from([7, 0, 0, 0])), frame('O', Buffer.from('output')), frame('X', Buffer.from([0, 3, 0, 0]))]);
 let offset = 0;
 const next = () => { if (offset < bytes.length) process.stdout.write(bytes.subarray(offset, ++offset), () => setTimeout(next, 1)); };
